@@ -1,0 +1,120 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Every target of ours builds with strict concurrency (Swift 6 mode) and warnings as errors.
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "reward-pipeline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "MariaDB", targets: ["MariaDB"]),
+        .library(name: "RewardCore", targets: ["RewardCore"]),
+        .executable(name: "reward-admin", targets: ["reward-admin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages. Only Kafka and MariaDB import these.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMariaDB",
+            pkgConfig: "libmariadb",
+            providers: [.apt(["libmariadb-dev"])]
+        ),
+
+        // The one layer over librdkafka: producer, consumer, admin, mock cluster host.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // The one layer over libmariadb: connections, pool, prepared statements, transactions.
+        .target(
+            name: "MariaDB",
+            dependencies: [
+                "CMariaDB",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Domain values and configuration shared by every service; no I/O.
+        .target(
+            name: "RewardCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
+            swiftSettings: strict
+        ),
+        // What the on-call engineer runs: migrations, topics, the dev clusters.
+        .target(
+            name: "RewardOps",
+            dependencies: [
+                "Kafka",
+                "MariaDB",
+                "RewardCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "reward-admin",
+            dependencies: [
+                "Kafka",
+                "MariaDB",
+                "RewardCore",
+                "RewardOps",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Test support: servers handed over by ops/test, throwaway databases, in-process clusters.
+        .target(
+            name: "RewardTestKit",
+            dependencies: [
+                "Kafka",
+                "MariaDB",
+                "RewardCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["Kafka", "RewardTestKit"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MariaDBTests",
+            dependencies: ["MariaDB", "RewardTestKit"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RewardOpsTests",
+            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB"],
+            swiftSettings: strict
+        ),
+    ]
+)
