@@ -11,19 +11,11 @@ public import Logging
 /// connection by SQL text (up to 128, least recently used closed first).
 public final class MariaDBConnection {
     let handle: ConnectionHandle
-    private let ownsHandle: Bool
     private var isUsable = true
 
-    init(handle: ConnectionHandle, ownsHandle: Bool) {
+    /// Wraps a handle; a standalone connection's handle closes itself when the last reference goes.
+    init(handle: ConnectionHandle) {
         self.handle = handle
-        self.ownsHandle = ownsHandle
-    }
-
-    deinit {
-        if ownsHandle {
-            let handle = self.handle
-            Task { await handle.close() }
-        }
     }
 
     /// Opens a standalone connection (outside any pool). Close it with ``close()``.
@@ -33,7 +25,7 @@ public final class MariaDBConnection {
     /// - Throws: ``MariaDBError`` `.connectionFailed` or `.accessDenied`.
     public static func connect(configuration: MariaDBConfiguration, logger: Logger) async throws -> MariaDBConnection {
         let handle = try await ConnectionHandle.connect(configuration: configuration, logger: logger)
-        return MariaDBConnection(handle: handle, ownsHandle: true)
+        return MariaDBConnection(handle: handle)
     }
 
     /// The server's id for this connection (`CONNECTION_ID()`), e.g. for `KILL` or the process list.

@@ -52,6 +52,13 @@ public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomString
         binds.append(value.mariaDBValue)
     }
 
+    /// Appends a `?` placeholder bound to an optional value (`nil` binds `NULL`).
+    /// - Parameter value: The value to bind.
+    public mutating func append<Value: MariaDBEncodable>(bind value: Value?) {
+        sql += "?"
+        binds.append(value.mariaDBValue)
+    }
+
     public var description: String {
         "SQLQuery(\(sql.count > 200 ? String(sql.prefix(200)) + "…" : sql), \(binds.count) binds)"
     }
@@ -74,6 +81,12 @@ public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomString
 
         /// Binds a value as a `?` parameter.
         public mutating func appendInterpolation(_ value: some MariaDBEncodable) {
+            sql += "?"
+            binds.append(value.mariaDBValue)
+        }
+
+        /// Binds an optional value; `nil` binds SQL `NULL`.
+        public mutating func appendInterpolation<Value: MariaDBEncodable>(_ value: Value?) {
             sql += "?"
             binds.append(value.mariaDBValue)
         }
