@@ -6,9 +6,12 @@ import Foundation
 /// Uses Howard Hinnant's days-from-civil algorithms on the proleptic Gregorian calendar.
 enum CivilTime {
     /// Microseconds since 1970-01-01T00:00:00Z, rounded to the nearest microsecond.
+    ///
+    /// `Date` is a `Double`, so it holds whole microseconds exactly only within about ±136 years of
+    /// 2001 (1865…2137); farther out the nearest representable instant is used.
     static func microseconds(of date: Date) -> Int64? {
         let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        guard micros.isFinite, abs(micros) < 9.0e15 else { return nil }
+        guard micros.isFinite, abs(micros) < 4.0e17 else { return nil }
         return Int64(micros)
     }
 

@@ -4,8 +4,9 @@ import CMariaDB
 ///
 /// Each column gets a typed buffer chosen from its field metadata: integers as 64-bit (signed or
 /// unsigned by `UNSIGNED_FLAG`), floating point as double, dates as `MYSQL_TIME`, and everything else
-/// as bytes sized from `max_length` (`STMT_ATTR_UPDATE_MAX_LENGTH`). A value longer than its buffer
-/// is read again with `mysql_stmt_fetch_column`, so long columns are never truncated.
+/// as bytes sized from `max_length` (`STMT_ATTR_UPDATE_MAX_LENGTH`) but at most 64 KiB. A value longer
+/// than its buffer is read again in full with `mysql_stmt_fetch_column`, so long columns are never
+/// truncated and one huge value does not size the buffer every row reuses.
 final class ResultBinds {
     enum Kind {
         case signed, unsigned, double, text, binary, dateTime
@@ -18,6 +19,9 @@ final class ResultBinds {
     private let nulls: UnsafeMutablePointer<my_bool>
     private let errors: UnsafeMutablePointer<my_bool>
     private var buffers: [UnsafeMutableRawPointer] = []
+
+    /// The largest buffer a text or binary column gets up front; longer values are refetched.
+    static let initialBufferLimit = 64 * 1024
 
     /// The character set number MariaDB uses for binary strings.
     private static let binaryCharset: UInt32 = 63
@@ -57,10 +61,10 @@ final class ResultBinds {
                 byteCount = MemoryLayout<MYSQL_TIME>.size
             case .text:
                 bind.pointee.buffer_type = MYSQL_TYPE_STRING
-                byteCount = Int(field.max_length)
+                byteCount = min(Int(field.max_length), Self.initialBufferLimit)
             case .binary:
                 bind.pointee.buffer_type = MYSQL_TYPE_BLOB
-                byteCount = Int(field.max_length)
+                byteCount = min(Int(field.max_length), Self.initialBufferLimit)
             }
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: 8)
             buffers.append(buffer)
