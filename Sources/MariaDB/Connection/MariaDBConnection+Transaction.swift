@@ -6,6 +6,8 @@ extension MariaDBConnection {
     /// was lost or the server went away, the outcome is unknown and this throws
     /// ``MariaDBError/Code-swift.struct/commitOutcomeUnknown``: the caller must check by its
     /// idempotency key whether the work was committed before retrying.
+    ///
+    /// Do not nest: MariaDB has no nested transactions, and a second `BEGIN` commits the first.
     /// - Parameter body: The work; use only the connection it receives.
     /// - Returns: What `body` returned.
     /// - Throws: The body's error, a ``MariaDBError`` from `BEGIN`/`COMMIT`, or `.commitOutcomeUnknown`.
@@ -21,15 +23,13 @@ extension MariaDBConnection {
         do {
             try await simpleCommand("COMMIT")
         } catch let error as MariaDBError where error.code == .lostConnection || error.code == .serverGone {
-            var unknown = MariaDBError(
+            throw MariaDBError(
                 .commitOutcomeUnknown,
                 message: "COMMIT was sent but the connection failed before the answer (\(error.code)): "
                     + "the transaction may or may not be committed; re-check by idempotency key",
                 serverErrorNumber: error.serverErrorNumber,
                 sqlState: error.sqlState
             )
-            unknown.statementIndex = nil
-            throw unknown
         } catch {
             await rollbackIgnoringErrors()
             throw error
