@@ -14,7 +14,13 @@ public enum TestMariaDB {
     /// and `_PASSWORD` (default empty).
     /// - Throws: ``TestEnvironmentError`` when neither host nor socket is set, or the port is not a number.
     public static func serverConfiguration() throws -> MariaDBConfiguration {
-        let environment = ProcessInfo.processInfo.environment
+        try serverConfiguration(environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// The server configuration from an explicit set of `REWARD_TEST_MARIADB_*` variables.
+    /// - Parameter environment: The variables to read.
+    /// - Throws: ``TestEnvironmentError`` when neither host nor socket is set, or the port is not a number.
+    public static func serverConfiguration(environment: [String: String]) throws -> MariaDBConfiguration {
         let host = environment["REWARD_TEST_MARIADB_HOST"].flatMap { $0.isEmpty ? nil : $0 }
         let socket = environment["REWARD_TEST_MARIADB_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         guard host != nil || socket != nil else {
@@ -64,7 +70,7 @@ public enum TestMariaDB {
     ///   - prefix: A short name for the test.
     ///   - body: Receives a configuration that selects the new database.
     public static func withDatabase<T>(
-        prefix: String,
+        prefix: String = "test",
         _ body: (MariaDBConfiguration) async throws -> T
     ) async throws -> T {
         let database = try await makeDatabase(prefix: prefix)

@@ -31,7 +31,9 @@ public struct MariaDBConfiguration: Sendable, CustomStringConvertible {
     public var database: String?
     /// How long to wait for the TCP connection and handshake. Default 5 s (rounded up to whole seconds).
     public var connectTimeout: Duration = .seconds(5)
-    /// How long a read from the server may block. Default 30 s (Connector/C may retry a read up to 3 times).
+    /// How long a read from the server may block. Default 30 s. A statement that waits longer for its
+    /// answer, row-lock waits included (`innodb_lock_wait_timeout` defaults to 50 s), fails with
+    /// ``MariaDBError/Code-swift.struct/lostConnection`` and its connection is discarded.
     public var readTimeout: Duration = .seconds(30)
     /// How long a write to the server may block. Default 30 s.
     public var writeTimeout: Duration = .seconds(30)
