@@ -13,3 +13,12 @@ static inline int cmariadb_set_option_bool(MYSQL *mysql, enum mysql_option optio
 static inline int cmariadb_set_option_string(MYSQL *mysql, enum mysql_option option, const char *value) {
     return mysql_optionsv(mysql, option, (const void *)value);
 }
+
+// mariadb_get_infov is variadic too: the server status flags (SERVER_STATUS_IN_TRANS, ...).
+static inline unsigned int cmariadb_server_status(MYSQL *mysql) {
+    unsigned int status = 0;
+    if (mariadb_get_infov(mysql, MARIADB_CONNECTION_SERVER_STATUS, &status)) {
+        return 0;
+    }
+    return status;
+}

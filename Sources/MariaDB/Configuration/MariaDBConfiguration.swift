@@ -1,0 +1,61 @@
+/// How to reach a MariaDB server and how connections and the pool behave.
+///
+/// Every connection sets the session time zone to ``sessionTimeZone`` (UTC by default), so `DATETIME`
+/// values read and written as `Date` are UTC. ``description`` never shows the password.
+public struct MariaDBConfiguration: Sendable, CustomStringConvertible {
+    /// Pool sizing and waiting.
+    public struct PoolOptions: Sendable {
+        /// The most connections the pool opens at once (leased, idle and being opened). Default 8.
+        public var maxConnections: Int = 8
+        /// How long ``MariaDBPool/withConnection(_:)`` waits for a free connection before throwing
+        /// ``MariaDBError/Code-swift.struct/poolTimeout``. Default 10 s.
+        public var acquireTimeout: Duration = .seconds(10)
+        /// An idle connection unused for longer than this is pinged before it is handed out. Default 30 s.
+        public var validationInterval: Duration = .seconds(30)
+
+        /// Creates pool options with the defaults.
+        public init() {}
+    }
+
+    /// Host name or IP address for TCP. Ignored when ``unixSocket`` is set. Default `127.0.0.1`.
+    public var host: String = "127.0.0.1"
+    /// TCP port. Default 3306.
+    public var port: Int = 3306
+    /// Path of the server's Unix socket; when set, the connection goes over it instead of TCP.
+    public var unixSocket: String?
+    /// User name.
+    public var user: String
+    /// Password; never printed.
+    public var password: String
+    /// The default database of each connection, if any.
+    public var database: String?
+    /// How long to wait for the TCP connection and handshake. Default 5 s (rounded up to whole seconds).
+    public var connectTimeout: Duration = .seconds(5)
+    /// How long a read from the server may block. Default 30 s. A statement that waits longer for its
+    /// answer, row-lock waits included (`innodb_lock_wait_timeout` defaults to 50 s), fails with
+    /// ``MariaDBError/Code-swift.struct/lostConnection`` and its connection is discarded.
+    public var readTimeout: Duration = .seconds(30)
+    /// How long a write to the server may block. Default 30 s.
+    public var writeTimeout: Duration = .seconds(30)
+    /// Pool sizing and waiting.
+    public var pool = PoolOptions()
+    /// The `time_zone` set on every connection. Default `+00:00`: all `DATETIME` values are UTC.
+    public var sessionTimeZone: String = "+00:00"
+
+    /// Creates a configuration.
+    /// - Parameters:
+    ///   - user: User name.
+    ///   - password: Password (may be empty).
+    ///   - database: Default database, if any.
+    public init(user: String, password: String = "", database: String? = nil) {
+        self.user = user
+        self.password = password
+        self.database = database
+    }
+
+    public var description: String {
+        let target = unixSocket.map { "unix:\($0)" } ?? "\(host):\(port)"
+        return "MariaDBConfiguration(\(user)@\(target)/\(database ?? ""), password: <redacted>, "
+            + "maxConnections: \(pool.maxConnections))"
+    }
+}
