@@ -165,7 +165,7 @@ struct KafkaProduceConsumeTests {
         await producer.shutdown()
         let failures = results.value.filter { if case .failure = $0 { true } else { false } }
         #expect(results.value.count == 5_000)
-        #expect(failures.isEmpty, "\(failures.prefix(3))")
+        #expect(failures.isEmpty, "\(failures.count) failed, first: \(String(describing: failures.first))")
 
         let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(group: uniqueTestName("g")), logger: kafka.logger)
         try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<3).map { (KafkaTopicPartition(topic: topic, partition: $0), Int64(0)) }))

@@ -35,8 +35,12 @@ public final class KafkaAdmin: Sendable {
     }
 
     deinit {
-        pollLoop.stop()
-        rd_kafka_destroy(handle.pointer)
+        let (pollLoop, handle, callbacks) = (self.pollLoop, self.handle, self.callbacks)
+        releaseOffPool("admin") {
+            pollLoop.stop()
+            rd_kafka_destroy(handle.pointer)
+            _ = callbacks  // librdkafka's opaque points at it until the handle is gone
+        }
     }
 
     private var timeoutMilliseconds: Int32 { Int32(clamping: requestTimeout.milliseconds) }

@@ -60,9 +60,12 @@ public final class KafkaConsumer: Sendable {
     }
 
     deinit {
-        if !destroyed.testAndSet() {
+        guard !destroyed.testAndSet() else { return }
+        let (handle, callbacks) = (self.handle, self.callbacks)
+        releaseOffPool("consumer") {
             rd_kafka_consumer_close(handle.pointer)
             rd_kafka_destroy(handle.pointer)
+            _ = callbacks
         }
     }
 

@@ -28,11 +28,24 @@ final class PollLoop: Sendable {
     }
 }
 
-/// Runs a blocking librdkafka call on a Dispatch thread, never on the cooperative pool.
+/// Runs a blocking librdkafka call on a thread of its own, never on the cooperative pool.
+///
+/// Not `DispatchQueue.global()`: its workers are capped near the core count, so a few long
+/// blocking calls (a 30 s flush, a commit waiting for its coordinator) would stall every other
+/// offloaded call behind them. These calls are rare (admin, flush, synchronous commits), so
+/// a short-lived thread each costs nothing that matters.
 func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try body() })
-        }
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = "kafka-blocking-call"
+        thread.start()
     }
+}
+
+/// Releases a librdkafka client on a thread of its own. `deinit` cannot await, and destroying
+/// a client blocks (a consumer leaves its group, threads are joined): never on the cooperative pool.
+func releaseOffPool(_ name: String, _ body: @escaping @Sendable () -> Void) {
+    let thread = Thread(block: body)
+    thread.name = "kafka-release-\(name)"
+    thread.start()
 }

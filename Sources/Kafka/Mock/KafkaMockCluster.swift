@@ -39,9 +39,13 @@ public final class KafkaMockCluster: Sendable {
     }
 
     deinit {
-        pollLoop.stop()
-        rd_kafka_mock_cluster_destroy(cluster.pointer)
-        rd_kafka_destroy(host.pointer)
+        let (pollLoop, cluster, host, callbacks) = (self.pollLoop, self.cluster, self.host, self.callbacks)
+        releaseOffPool("mock") {
+            pollLoop.stop()
+            rd_kafka_mock_cluster_destroy(cluster.pointer)
+            rd_kafka_destroy(host.pointer)
+            _ = callbacks
+        }
     }
 
     /// Creates a topic; creating one that exists is an error.

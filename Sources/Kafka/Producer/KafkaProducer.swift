@@ -1,6 +1,5 @@
 internal import CRdKafka
 public import Logging
-import Foundation
 import Synchronization
 
 /// An idempotent, `acks=all` producer for one cluster, with a delivery result for every record.
@@ -15,7 +14,7 @@ public final class KafkaProducer: Sendable {
     private let handle: RdKafkaHandle
     private let callbacks: RdKafkaCallbacks
     private let pollLoop: PollLoop
-    private let topics: Mutex<[String: RdKafkaHandle]>
+    private let topics: Locked<[String: RdKafkaHandle]>
     private let closed = AtomicFlag()
     private let callsInProgress = Atomic<Int>(0)
     private let destroyed = AtomicFlag()
@@ -42,15 +41,20 @@ public final class KafkaProducer: Sendable {
         self.callbacks = callbacks
         self.statistics = statistics
         self.logger = logger
-        self.topics = Mutex([:])
+        self.topics = Locked([:])
         self.pollLoop = PollLoop(name: "kafka-producer-\(configuration.clientID)") {
             rd_kafka_poll(handle.pointer, 100)
         }
     }
 
     deinit {
-        // A backstop for a producer dropped without `shutdown`: do not wait, just release.
-        destroy(flushTimeout: .zero)
+        // A backstop for a producer dropped without `shutdown`: nothing is in a call (a call
+        // holds a reference), so release at once, off the cooperative pool.
+        guard !destroyed.testAndSet() else { return }
+        let (handle, pollLoop, topics, callbacks) = (self.handle, self.pollLoop, self.topics, self.callbacks)
+        releaseOffPool("producer") {
+            Self.release(handle: handle, pollLoop: pollLoop, topics: topics, callbacks: callbacks)
+        }
     }
 
     /// Hands one record to the producer; `onDelivery` runs once, on the delivery thread.
@@ -61,7 +65,7 @@ public final class KafkaProducer: Sendable {
     public func send(_ message: KafkaProducerMessage, onDelivery: @escaping DeliveryHandler) throws(KafkaError) {
         callsInProgress.add(1, ordering: .sequentiallyConsistent)
         defer { callsInProgress.subtract(1, ordering: .sequentiallyConsistent) }
-        guard !closed.isSet else { throw KafkaError.shutDown("send") }
+        guard !closed.isSet, !destroyed.isSet else { throw KafkaError.shutDown("send") }
 
         let rkt = try topicHandle(message.topic)
         let delivery = Unmanaged.passRetained(PendingDelivery(topic: message.topic, handler: onDelivery))
@@ -97,19 +101,21 @@ public final class KafkaProducer: Sendable {
 
     /// Records queued or in flight that have no delivery result yet.
     public var outstandingMessages: Int {
-        destroyed.isSet ? 0 : Int(rd_kafka_outq_len(handle.pointer))
+        withLiveHandle(0) { Int(rd_kafka_outq_len($0)) }
     }
 
     /// Whether librdkafka raised a fatal error; such a producer must be replaced.
     public var hasFatalError: Bool {
-        guard !destroyed.isSet else { return false }
-        return rd_kafka_fatal_error(handle.pointer, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR
+        withLiveHandle(false) { rd_kafka_fatal_error($0, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR }
     }
 
     /// Waits until every queued record has a delivery result, or `timeout` passes.
     /// - Returns: `true` when nothing is left outstanding.
     @discardableResult
     public func flush(timeout: Duration) async -> Bool {
+        callsInProgress.add(1, ordering: .sequentiallyConsistent)
+        defer { callsInProgress.subtract(1, ordering: .sequentiallyConsistent) }
+        guard !destroyed.isSet else { return outstandingMessages == 0 }
         let handle = self.handle
         let result = try? await offload { rd_kafka_flush(handle.pointer, Int32(clamping: timeout.milliseconds)) }
         return result == RD_KAFKA_RESP_ERR_NO_ERROR
@@ -119,26 +125,33 @@ public final class KafkaProducer: Sendable {
     /// (their handlers see a retriable purge error) and releases the client.
     public func shutdown(timeout: Duration = .seconds(10)) async {
         closed.set()
-        if !destroyed.isSet {
-            let flushed = await flush(timeout: timeout)
-            if !flushed {
-                logger.warning("producer shut down with records still unacknowledged; they fail with a purge error",
-                               metadata: ["outstanding": "\(outstandingMessages)"])
-            }
+        if !(await flush(timeout: timeout)) {
+            logger.warning("producer shut down with records still unacknowledged; they fail with a purge error",
+                           metadata: ["outstanding": "\(outstandingMessages)"])
         }
-        let this = self
-        _ = try? await offload { this.destroy(flushTimeout: .zero) }
+        guard !destroyed.testAndSet() else { return }
+        // Calls that saw the handle alive finish before it is freed; later ones see `destroyed`.
+        while callsInProgress.load(ordering: .sequentiallyConsistent) > 0 { await Task.yield() }
+        let (handle, pollLoop, topics, callbacks) = (self.handle, self.pollLoop, self.topics, self.callbacks)
+        _ = try? await offload {
+            Self.release(handle: handle, pollLoop: pollLoop, topics: topics, callbacks: callbacks)
+        }
     }
 
-    private func destroy(flushTimeout: Duration) {
-        closed.set()
-        while callsInProgress.load(ordering: .sequentiallyConsistent) > 0 { usleep(50) }
-        guard !destroyed.testAndSet() else { return }
+    private func withLiveHandle<T>(_ fallback: T, _ body: (OpaquePointer) -> T) -> T {
+        callsInProgress.add(1, ordering: .sequentiallyConsistent)
+        defer { callsInProgress.subtract(1, ordering: .sequentiallyConsistent) }
+        return destroyed.isSet ? fallback : body(handle.pointer)
+    }
+
+    /// Fails whatever is still queued with a purge error (never silence), then frees the client.
+    private static func release(
+        handle: RdKafkaHandle, pollLoop: PollLoop, topics: Locked<[String: RdKafkaHandle]>, callbacks: RdKafkaCallbacks
+    ) {
         pollLoop.stop()
-        // Whatever is still queued gets a definite failure instead of silence.
         rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
-        rd_kafka_flush(handle.pointer, Int32(clamping: flushTimeout.milliseconds))
         while rd_kafka_outq_len(handle.pointer) > 0, rd_kafka_poll(handle.pointer, 10) > 0 {}
+        rd_kafka_poll(handle.pointer, 0)
         topics.withLock { topics in
             for rkt in topics.values { rd_kafka_topic_destroy(rkt.pointer) }
             topics.removeAll()
