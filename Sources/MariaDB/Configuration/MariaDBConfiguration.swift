@@ -32,9 +32,13 @@ public struct MariaDBConfiguration: Sendable, CustomStringConvertible {
     /// How long to wait for the TCP connection and handshake. Default 5 s (rounded up to whole seconds).
     public var connectTimeout: Duration = .seconds(5)
     /// How long a read from the server may block. Default 30 s. A statement that waits longer for its
-    /// answer, row-lock waits included (`innodb_lock_wait_timeout` defaults to 50 s), fails with
-    /// ``MariaDBError/Code-swift.struct/lostConnection`` and its connection is discarded.
+    /// answer fails with ``MariaDBError/Code-swift.struct/lostConnection`` and its connection is
+    /// discarded; row-lock waits end earlier, at ``lockWaitTimeout``.
     public var readTimeout: Duration = .seconds(30)
+    /// How long a statement waits for a row lock before failing with
+    /// ``MariaDBError/Code-swift.struct/lockWaitTimeout``. Default 10 s; always kept below
+    /// ``readTimeout`` so a lock wait never looks like a lost connection.
+    public var lockWaitTimeout: Duration = .seconds(10)
     /// How long a write to the server may block. Default 30 s.
     public var writeTimeout: Duration = .seconds(30)
     /// Pool sizing and waiting.

@@ -22,7 +22,12 @@ extension ConnectionHandle {
         cmariadb_set_option_bool(mysql, MYSQL_OPT_RECONNECT, 0)  // a silent reconnect would lose session state
         cmariadb_set_option_uint(mysql, MYSQL_OPT_LOCAL_INFILE, 0)
         cmariadb_set_option_string(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4")
-        cmariadb_set_option_string(mysql, MYSQL_INIT_COMMAND, "SET time_zone = '\(configuration.sessionTimeZone)'")
+        // A row-lock wait must end (as a typed lock-wait timeout) before the read timeout would
+        // end it as a lost connection and discard the connection.
+        let lockWait = max(1, min(seconds(configuration.lockWaitTimeout), max(1, seconds(configuration.readTimeout) - 1)))
+        cmariadb_set_option_string(
+            mysql, MYSQL_INIT_COMMAND,
+            "SET time_zone = '\(configuration.sessionTimeZone)', innodb_lock_wait_timeout = \(lockWait)")
         let useSocket = configuration.unixSocket != nil
         cmariadb_set_option_uint(
             mysql, MYSQL_OPT_PROTOCOL, useSocket ? MYSQL_PROTOCOL_SOCKET.rawValue : MYSQL_PROTOCOL_TCP.rawValue)

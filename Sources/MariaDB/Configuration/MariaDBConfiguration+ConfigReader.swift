@@ -1,0 +1,33 @@
+public import Configuration
+
+extension MariaDBConfiguration {
+    /// Reads a configuration from `config` (for services: the `db` scope of the settings).
+    ///
+    /// ## Configuration keys
+    /// - `host` (string, default `127.0.0.1`), `port` (int, default 3306), `socket` (string, optional)
+    /// - `user` (string, default `reward`), `password` (string, secret, default empty)
+    /// - `name` (string, optional): the database
+    /// - `pool.maxConnections` (int, default 8), `pool.acquireTimeoutMs` (int, default 10000)
+    /// - `connectTimeoutMs`, `readTimeoutMs`, `writeTimeoutMs`, `lockWaitTimeoutMs` (int)
+    public init(config: ConfigReader) {
+        self.init(
+            user: config.string(forKey: "user", default: "reward"),
+            password: config.string(forKey: "password", isSecret: true, default: ""),
+            database: config.string(forKey: "name"))
+        host = config.string(forKey: "host", default: host)
+        port = config.int(forKey: "port", default: port)
+        unixSocket = config.string(forKey: "socket")
+        pool.maxConnections = config.int(forKey: "pool.maxConnections", default: pool.maxConnections)
+        pool.acquireTimeout = config.milliseconds("pool.acquireTimeoutMs", default: pool.acquireTimeout)
+        connectTimeout = config.milliseconds("connectTimeoutMs", default: connectTimeout)
+        readTimeout = config.milliseconds("readTimeoutMs", default: readTimeout)
+        writeTimeout = config.milliseconds("writeTimeoutMs", default: writeTimeout)
+        lockWaitTimeout = config.milliseconds("lockWaitTimeoutMs", default: lockWaitTimeout)
+    }
+}
+
+extension ConfigReader {
+    fileprivate func milliseconds(_ key: String, default value: Duration) -> Duration {
+        .milliseconds(int(forKey: ConfigKey(key), default: Int(value.components.seconds * 1000)))
+    }
+}
