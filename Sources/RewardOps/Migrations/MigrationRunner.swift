@@ -1,0 +1,112 @@
+import Foundation
+public import Logging
+public import MariaDB
+
+/// Applies the migrations a database is missing, in order, one runner at a time.
+///
+/// A named lock (`GET_LOCK`) serialises concurrent runners (two deploys starting at once), and
+/// `schema_migrations` records each applied version with its checksum. A second run with
+/// nothing new does nothing. MariaDB commits DDL implicitly, so a file that fails halfway leaves
+/// what it already created: the error names the file, and the fix is a new migration or a
+/// manual cleanup, never editing the applied file.
+public struct MigrationRunner: Sendable {
+    public struct Report: Sendable, Equatable {
+        public var applied: [String]
+        public var alreadyApplied: Int
+    }
+
+    private let pool: MariaDBPool
+    private let logger: Logger
+    private let lockName = "reward_schema_migrations"
+
+    public init(pool: MariaDBPool, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// Applies every file not yet recorded.
+    /// - Parameter lockTimeout: how long to wait for another runner; keep it below the
+    ///   connection's read timeout, or the wait itself looks like a lost connection.
+    /// - Throws: ``MigrationError`` when an applied file was edited, the database is ahead of
+    ///   the files, the lock is held too long by another runner, or a statement fails.
+    public func migrate(_ files: [MigrationFile], lockTimeout: Duration = .seconds(20)) async throws -> Report {
+        try await pool.withConnection { connection in
+            let seconds = Int64(lockTimeout.components.seconds)
+            let locked = try await connection.query("SELECT GET_LOCK(\(lockName), \(seconds)) AS locked")
+            guard try locked.first?.decode("locked", as: Int64?.self) == 1 else {
+                throw MigrationError(code: .lockTimeout,
+                                     message: "another migration run held the lock for \(seconds) s; try again when it finishes")
+            }
+            do {
+                let report = try await apply(files, on: connection)
+                _ = try? await connection.query("SELECT RELEASE_LOCK(\(lockName))")
+                return report
+            } catch {
+                _ = try? await connection.query("SELECT RELEASE_LOCK(\(lockName))")
+                throw error
+            }
+        }
+    }
+
+    /// The versions recorded as applied, with their checksums.
+    public func appliedVersions() async throws -> [Int: String] {
+        try await pool.withConnection { connection in
+            try await ensureHistoryTable(connection)
+            return try await readApplied(connection)
+        }
+    }
+
+    private func apply(_ files: [MigrationFile], on connection: MariaDBConnection) async throws -> Report {
+        try await ensureHistoryTable(connection)
+        let applied = try await readApplied(connection)
+        let byVersion = Dictionary(uniqueKeysWithValues: files.map { ($0.version, $0) })
+        for (version, checksum) in applied.sorted(by: { $0.key < $1.key }) {
+            guard let file = byVersion[version] else {
+                throw MigrationError(code: .unknownAppliedVersion,
+                                     message: "the database has migration \(version) applied but no file for it exists here; deploy the newer code")
+            }
+            guard file.checksum == checksum else {
+                throw MigrationError(code: .editedAfterApply,
+                                     message: "\(file.fileName) was edited after it was applied (recorded checksum \(checksum.prefix(12)), file \(file.checksum.prefix(12))); restore it and write a new migration instead")
+            }
+        }
+        var report = Report(applied: [], alreadyApplied: applied.count)
+        for file in files where applied[file.version] == nil {
+            let started = ContinuousClock.now
+            do {
+                try await connection.executeScript(file.sql)
+            } catch {
+                throw MigrationError(code: .statementFailed, message: "\(file.fileName) failed: \(error)")
+            }
+            let elapsed = ContinuousClock.now - started
+            try await connection.execute("""
+                INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_ms)
+                VALUES (\(file.version), \(file.name), \(file.checksum), UTC_TIMESTAMP(6), \(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+                """)
+            logger.info("migration applied", metadata: ["file": "\(file.fileName)"])
+            report.applied.append(file.fileName)
+        }
+        return report
+    }
+
+    private func ensureHistoryTable(_ connection: MariaDBConnection) async throws {
+        try await connection.executeScript("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version      INT          NOT NULL PRIMARY KEY,
+                name         VARCHAR(200) NOT NULL,
+                checksum     CHAR(64)     NOT NULL,
+                applied_at   DATETIME(6)  NOT NULL,
+                execution_ms BIGINT       NOT NULL
+            ) ENGINE = InnoDB COMMENT = 'applied migrations; one per database'
+            """)
+    }
+
+    private func readApplied(_ connection: MariaDBConnection) async throws -> [Int: String] {
+        let rows = try await connection.query("SELECT version, checksum FROM schema_migrations")
+        var applied: [Int: String] = [:]
+        for row in rows {
+            applied[Int(try row.decode("version", as: Int64.self))] = try row.decode("checksum", as: String.self)
+        }
+        return applied
+    }
+}
