@@ -1,0 +1,49 @@
+import Configuration
+import Foundation
+import Kafka
+import Logging
+import MariaDB
+import RewardCore
+import RewardOps
+
+/// What every subcommand needs: logging, settings, and clients built from them.
+struct CommandContext {
+    let logger: Logger
+    let config: ConfigReader
+
+    static func make(label: String = "reward-admin") async throws -> CommandContext {
+        LoggingBootstrap.once()
+        return CommandContext(logger: Logger(label: label), config: try await RewardConfiguration.reader())
+    }
+
+    func databasePool() throws -> MariaDBPool {
+        MariaDBPool(configuration: MariaDBConfiguration(config: config.scoped(to: "db")), logger: logger)
+    }
+
+    func clusterDirectory(_ path: String?) throws -> ClusterDirectory {
+        try ClusterDirectory.load(from: path ?? config.string(forKey: "kafka.clusters", default: ClusterDirectory.defaultPath))
+    }
+
+    func topicAdministration(_ cluster: ClusterName, directory: ClusterDirectory) throws -> any TopicAdministration {
+        let entry = try directory.entry(cluster)
+        let admin = try KafkaAdmin(bootstrapServers: entry.bootstrapServerList, logger: logger)
+        if let control = entry.control {
+            return MockTopicAdministration(admin: admin, control: try KafkaMockControlClient(address: control), cluster: cluster)
+        }
+        return KafkaTopicAdministration(admin: admin)
+    }
+}
+
+/// Executables bootstrap logging once; libraries only ever receive a `Logger`.
+enum LoggingBootstrap {
+    private static let done: Void = {
+        let level = ProcessInfo.processInfo.environment["REWARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }()
+
+    static func once() { _ = done }
+}
