@@ -115,6 +115,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "RewardCoreTests",
+            dependencies: ["RewardCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "RewardOpsTests",
             dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB"],
             swiftSettings: strict
