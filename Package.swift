@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "MariaDB", targets: ["MariaDB"]),
         .library(name: "RewardCore", targets: ["RewardCore"]),
+        .library(name: "RewardSDK", targets: ["RewardSDK"]),
         .executable(name: "reward-admin", targets: ["reward-admin"]),
     ],
     dependencies: [
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages. Only Kafka and MariaDB import these.
@@ -79,6 +81,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What activity services link: grants, tokens, dual-cluster delivery, the durable spool.
+        .target(
+            name: "RewardSDK",
+            dependencies: [
+                "Kafka",
+                "MariaDB",
+                "RewardCore",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "reward-admin",
             dependencies: [
@@ -117,6 +135,16 @@ let package = Package(
         .testTarget(
             name: "RewardCoreTests",
             dependencies: ["RewardCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RewardSDKTests",
+            dependencies: [
+                "RewardSDK", "RewardCore", "RewardOps", "RewardTestKit", "Kafka", "MariaDB",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

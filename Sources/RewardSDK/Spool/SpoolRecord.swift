@@ -1,0 +1,61 @@
+/// One spooled event: exactly what would have been produced, so replay needs no other state.
+///
+/// Payload layout (inside a frame, see ``SpoolFormat``): version `1` (u8), then topic, key and
+/// value, each an unsigned LEB128 length and that many bytes.
+struct SpoolRecord: Sendable, Equatable {
+    static let version: UInt8 = 1
+
+    var topic: String
+    var key: [UInt8]
+    var value: [UInt8]
+
+    func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 + 15 + topic.utf8.count + key.count + value.count)
+        bytes.append(Self.version)
+        Self.append(Array(topic.utf8), to: &bytes)
+        Self.append(key, to: &bytes)
+        Self.append(value, to: &bytes)
+        return bytes
+    }
+
+    /// - Throws: ``SpoolError`` ``SpoolError/Code/corrupt`` for an unknown version or a cut-off field.
+    static func decode(_ bytes: ArraySlice<UInt8>) throws(SpoolError) -> SpoolRecord {
+        var cursor = bytes.startIndex
+        guard cursor < bytes.endIndex, bytes[cursor] == version else {
+            throw SpoolError(.corrupt, "spool record version \(bytes.first.map(String.init) ?? "missing") is not known")
+        }
+        cursor += 1
+        let topic = try field(bytes, &cursor)
+        let key = try field(bytes, &cursor)
+        let value = try field(bytes, &cursor)
+        guard cursor == bytes.endIndex else { throw SpoolError(.corrupt, "trailing bytes after a spool record") }
+        return SpoolRecord(topic: String(decoding: topic, as: UTF8.self), key: Array(key), value: Array(value))
+    }
+
+    private static func append(_ field: [UInt8], to bytes: inout [UInt8]) {
+        var length = UInt64(field.count)
+        while length >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: length) | 0x80)
+            length >>= 7
+        }
+        bytes.append(UInt8(length))
+        bytes.append(contentsOf: field)
+    }
+
+    private static func field(_ bytes: ArraySlice<UInt8>, _ cursor: inout Int) throws(SpoolError) -> ArraySlice<UInt8> {
+        var length: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard cursor < bytes.endIndex, shift < 35 else { throw SpoolError(.corrupt, "a spool record field length is cut off") }
+            let byte = bytes[cursor]
+            cursor += 1
+            length |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { break }
+            shift += 7
+        }
+        guard UInt64(bytes.endIndex - cursor) >= length else { throw SpoolError(.corrupt, "a spool record field is cut off") }
+        defer { cursor += Int(length) }
+        return bytes[cursor..<cursor + Int(length)]
+    }
+}
