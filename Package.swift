@@ -111,6 +111,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Test support: a child process that grants through the SDK, for the crash-and-replay test.
+        .executableTarget(
+            name: "reward-sdk-probe",
+            dependencies: [
+                "RewardCore",
+                "RewardSDK",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Test support: servers handed over by ops/test, throwaway databases, in-process clusters.
         .target(
             name: "RewardTestKit",

@@ -1,0 +1,103 @@
+public import Configuration
+import Foundation
+import MariaDB
+public import RewardCore
+
+extension RewardClientConfiguration {
+    /// Reads the client's settings (see `RewardConfiguration.reader()`: `REWARD_*` environment
+    /// variables over the JSON file named by `REWARD_CONFIG`).
+    ///
+    /// ## Configuration keys
+    /// - `kafka.clusters` (string, default `REWARD_KAFKA_CLUSTERS` or `.local/kafka-clusters.json`):
+    ///   the cluster directory file; bootstrap servers come from it.
+    /// - `sdk.clusters` (string, default `A,B`): the clusters to use, by name in the directory.
+    /// - `sdk.weights` (string, default equal): traffic shares, e.g. `A:3,B:1`.
+    /// - `sdk.catalog` (string, default `ops/config/reward-types.json`): the reward type catalog.
+    /// - `sdk.topicPrefix` (string, default `reward-`).
+    /// - `tokens.keys` (string, **secret**, required): `1:<base64>,2:<base64>`, keys ≥ 32 bytes.
+    /// - `tokens.currentKeyID` (int, required): the key new tokens are signed with.
+    /// - `tokens.lifetimeSeconds` (int, default 30 days).
+    /// - `sdk.spool.directory` (string, default `.local/spool`), `sdk.spool.segmentBytes` (int).
+    /// - `sdk.delivery.attemptTimeoutMs` (20), `sdk.delivery.budgetMs` (30),
+    ///   `sdk.delivery.failureThreshold` (3), `sdk.delivery.coolDownMs` (1000),
+    ///   `sdk.delivery.lingerMs` (2), `sdk.delivery.replayBatchSize` (1000),
+    ///   `sdk.delivery.replayAckTimeoutMs` (2000).
+    /// - `sdk.recorder.enabled` (bool, default: on when `db.name` is set): record tokens in
+    ///   `reward_tokens` of the `db` settings (see `MariaDBConfiguration(config:)`);
+    ///   `sdk.recorder.batchSize` (256), `sdk.recorder.flushIntervalMs` (5),
+    ///   `sdk.recorder.queueCapacity` (200000), `sdk.recorder.maximumAttempts` (5),
+    ///   `sdk.recorder.writers` (2).
+    ///
+    /// - Parameter config: The settings.
+    /// - Throws: ``ConfigurationError`` for a missing or invalid setting or file; messages never
+    ///   contain key material.
+    public init(config: ConfigReader) throws(ConfigurationError) {
+        let directory = try ClusterDirectory.load(
+            from: config.string(forKey: "kafka.clusters", default: ClusterDirectory.defaultPath))
+        let names = config.string(forKey: "sdk.clusters", default: "A,B").split(separator: ",")
+            .map { ClusterName(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+        let weights = try Self.weights(config.string(forKey: "sdk.weights", default: ""))
+        var clusters: [Cluster] = []
+        for name in names {
+            clusters.append(Cluster(name: name, bootstrapServers: try directory.entry(name).bootstrapServerList,
+                                    weight: weights[name] ?? 1))
+        }
+        let catalog = try RewardCatalog.load(from: config.string(forKey: "sdk.catalog", default: "ops/config/reward-types.json"))
+
+        guard let keys = config.string(forKey: "tokens.keys", isSecret: true), !keys.isEmpty else {
+            throw ConfigurationError(code: "tokens.missing", message: "tokens.keys (REWARD_TOKENS_KEYS) is not set")
+        }
+        guard let current = config.int(forKey: "tokens.currentKeyID"), let currentKeyID = UInt8(exactly: current) else {
+            throw ConfigurationError(code: "tokens.missing",
+                                     message: "tokens.currentKeyID (REWARD_TOKENS_CURRENT_KEY_ID) is not set to a key id 0-255")
+        }
+        let lifetime = Duration.seconds(config.int(forKey: "tokens.lifetimeSeconds", default: 30 * 24 * 3600))
+        let keyRing = try TokenKeyRing(settings: keys, currentKeyID: currentKeyID, lifetime: lifetime)
+
+        self.init(clusters: clusters, catalog: catalog, keyRing: keyRing,
+                  spoolDirectory: config.string(forKey: "sdk.spool.directory", default: ".local/spool"))
+        spool.segmentBytes = config.int(forKey: "sdk.spool.segmentBytes", default: spool.segmentBytes)
+        topicPrefix = config.string(forKey: "sdk.topicPrefix", default: topicPrefix)
+
+        let d = config.scoped(to: "sdk.delivery")
+        delivery.attemptTimeout = d.milliseconds("attemptTimeoutMs", default: delivery.attemptTimeout)
+        delivery.budget = d.milliseconds("budgetMs", default: delivery.budget)
+        delivery.failureThreshold = d.int(forKey: "failureThreshold", default: delivery.failureThreshold)
+        delivery.coolDown = d.milliseconds("coolDownMs", default: delivery.coolDown)
+        delivery.linger = d.milliseconds("lingerMs", default: delivery.linger)
+        delivery.replayBatchSize = d.int(forKey: "replayBatchSize", default: delivery.replayBatchSize)
+        delivery.replayAcknowledgementTimeout = d.milliseconds("replayAckTimeoutMs", default: delivery.replayAcknowledgementTimeout)
+
+        let recorderOn = config.bool(forKey: "sdk.recorder.enabled", default: config.string(forKey: "db.name") != nil)
+        if recorderOn {
+            var recording = TokenRecordingOptions(database: MariaDBConfiguration(config: config.scoped(to: "db")))
+            let r = config.scoped(to: "sdk.recorder")
+            recording.batchSize = r.int(forKey: "batchSize", default: recording.batchSize)
+            recording.flushInterval = r.milliseconds("flushIntervalMs", default: recording.flushInterval)
+            recording.queueCapacity = r.int(forKey: "queueCapacity", default: recording.queueCapacity)
+            recording.maximumAttempts = r.int(forKey: "maximumAttempts", default: recording.maximumAttempts)
+            recording.writers = r.int(forKey: "writers", default: recording.writers)
+            tokenRecording = recording
+        }
+        try validate()
+    }
+
+    /// Parses `A:3,B:1`.
+    static func weights(_ text: String) throws(ConfigurationError) -> [ClusterName: Int] {
+        var weights: [ClusterName: Int] = [:]
+        for entry in text.split(separator: ",") {
+            let parts = entry.split(separator: ":")
+            guard parts.count == 2, let weight = Int(parts[1].trimmingCharacters(in: .whitespaces)), weight >= 0 else {
+                throw ConfigurationError(code: "sdk.weights", message: "sdk.weights entry '\(entry)' is not <cluster>:<weight ≥ 0>")
+            }
+            weights[ClusterName(rawValue: parts[0].trimmingCharacters(in: .whitespaces))] = weight
+        }
+        return weights
+    }
+}
+
+extension ConfigReader {
+    fileprivate func milliseconds(_ key: String, default value: Duration) -> Duration {
+        .milliseconds(int(forKey: ConfigKey(key), default: Int(value.wholeMilliseconds)))
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import MetricsTestKit
+import RewardCore
+@testable import RewardSDK
+import RewardTestKit
+
+/// Two in-process mock clusters (A and B) with the SDK's topics, a private spool directory and
+/// the repository's reward type catalog: what every SDK test starts from.
+final class SDKTestBed: Sendable {
+    static let topics = ["reward-cash", "reward-goods"]
+    static let partitions = 12
+
+    let a: TestKafkaCluster
+    let b: TestKafkaCluster
+    let spoolDirectory: String
+    let catalog: RewardCatalog
+    let keyRing: TokenKeyRing
+    let logger: Logger
+
+    init(name: String) throws {
+        a = try TestKafkaCluster(name: "\(name)-A")
+        b = try TestKafkaCluster(name: "\(name)-B")
+        for cluster in [a, b] {
+            for topic in Self.topics {
+                try cluster.cluster.createTopic(topic, partitions: Self.partitions, replicationFactor: 3)
+            }
+        }
+        spoolDirectory = NSTemporaryDirectory() + uniqueTestName("reward-spool-\(name)")
+        catalog = try RewardCatalog.load(from: "\(TestEnvironment.repositoryRoot)/ops/config/reward-types.json")
+        keyRing = try TokenKeyRing(keys: [3: [UInt8](repeating: 0x42, count: 32)], currentKeyID: 3, lifetime: .seconds(3600))
+        logger = makeTestLogger("sdk-\(name)")
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: spoolDirectory)
+    }
+
+    func cluster(_ name: ClusterName) -> TestKafkaCluster { name == .a ? a : b }
+
+    /// Deadlines generous enough for a loaded 2-core test run: the tests check routing and
+    /// durability, not the 50 ms budget (the benchmark measures that).
+    func configuration() -> RewardClientConfiguration {
+        var configuration = RewardClientConfiguration(
+            clusters: [
+                .init(name: .a, bootstrapServers: a.bootstrapServers),
+                .init(name: .b, bootstrapServers: b.bootstrapServers),
+            ],
+            catalog: catalog, keyRing: keyRing, spoolDirectory: spoolDirectory)
+        configuration.delivery.attemptTimeout = .milliseconds(500)
+        configuration.delivery.budget = .milliseconds(1200)
+        configuration.delivery.coolDown = .milliseconds(500)
+        configuration.delivery.replayAcknowledgementTimeout = .seconds(2)
+        configuration.delivery.shutdownFlushTimeout = .seconds(1)
+        return configuration
+    }
+
+    func makeClient(_ configuration: RewardClientConfiguration? = nil, metrics: TestMetrics = TestMetrics()) async throws
+        -> RewardClient
+    {
+        try await RewardClient(configuration: configuration ?? self.configuration(), logger: logger, metrics: metrics)
+    }
+
+    /// Records stored on `topics` of one cluster so far (sum of high watermarks).
+    func storedCount(_ name: ClusterName, topics: [String] = SDKTestBed.topics) async throws -> Int64 {
+        let admin = try KafkaAdmin(bootstrapServers: cluster(name).bootstrapServers, clientID: "sdk-test-watermarks",
+                                   logger: logger)
+        var total: Int64 = 0
+        for topic in topics {
+            for partition in 0..<Int32(Self.partitions) {
+                total += try await admin.watermarks(KafkaTopicPartition(topic: topic, partition: partition)).high
+            }
+        }
+        return total
+    }
+
+    /// Every record stored on the SDK's topics of one cluster, decoded.
+    func events(_ name: ClusterName) async throws -> [BonusEvent] {
+        let kafka = cluster(name)
+        let admin = try KafkaAdmin(bootstrapServers: kafka.bootstrapServers, clientID: "sdk-test-drain", logger: logger)
+        var ends: [KafkaTopicPartition: Int64] = [:]
+        for topic in Self.topics {
+            for partition in 0..<Int32(Self.partitions) {
+                let tp = KafkaTopicPartition(topic: topic, partition: partition)
+                let marks = try await admin.watermarks(tp)
+                if marks.high > marks.low { ends[tp] = marks.high }
+            }
+        }
+        guard !ends.isEmpty else { return [] }
+        let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(group: uniqueTestName("drain")), logger: logger)
+        try consumer.assign(Dictionary(uniqueKeysWithValues: ends.keys.map { ($0, Int64(0)) }))
+        let remaining = TestBox(ends)
+        let events = try await withDeadline(.seconds(60), "draining cluster \(name)") {
+            var events: [BonusEvent] = []
+            for try await message in consumer.messages {
+                events.append(try BonusEvent.decode(message.value))
+                let done = remaining.withLock { remaining -> Bool in
+                    if let end = remaining[message.topicPartition], message.offset + 1 >= end {
+                        remaining[message.topicPartition] = nil
+                    }
+                    return remaining.isEmpty
+                }
+                if done { break }
+            }
+            return events
+        }
+        await consumer.close()
+        return events
+    }
+
+    /// Segment files in the spool directory.
+    func spoolSegments() throws -> [String] {
+        guard FileManager.default.fileExists(atPath: spoolDirectory) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: spoolDirectory).filter { $0.hasSuffix(".log") }
+    }
+}
+
+/// A valid grant, numbered: alternating cash and goods lanes so both topics are used.
+struct SampleGrant: Sendable {
+    var activity: Activity
+    var user: User
+    var bonus: BonusContent
+    var orderID: OrderID
+
+    init(_ n: Int, prefix: String = "t") {
+        activity = Activity(id: "spring-gala", sceneID: "rain-round-1")
+        user = User(id: "u\(n % 5_000)", deviceID: "dev-\(n % 5_000)", appID: "main-app")
+        let cash = n % 2 == 0
+        bonus = BonusContent(rewardType: cash ? "cash_red_envelope" : "coupon_10off", amount: cash ? Int64(1 + n % 8_800) : 1,
+                             extensions: ["n": "\(n)"])
+        orderID = OrderID("\(prefix):\(n)")
+    }
+
+    func send(_ client: RewardClient) async throws(RewardError) -> RewardToken {
+        try await client.sendBonus(activity: activity, user: user, bonus: bonus, orderID: orderID)
+    }
+}
+
+extension TestMetrics {
+    /// `reward_sdk_grants_total` for one outcome, over every reward type.
+    func grants(_ outcome: String) -> Int64 {
+        counters(label: "reward_sdk_grants_total").filter { counter in
+            counter.dimensions.contains { $0.0 == "outcome" && $0.1 == outcome }
+        }.reduce(0) { $0 + $1.totalValue }
+    }
+}
+
+/// Runs `count` grants from `tasks` concurrent tasks; returns each grant's token by index.
+func grantConcurrently(_ client: RewardClient, count: Int, tasks: Int, prefix: String) async throws -> [Int: RewardToken] {
+    try await withThrowingTaskGroup(of: [(Int, RewardToken)].self) { group in
+        for worker in 0..<tasks {
+            group.addTask {
+                var tokens: [(Int, RewardToken)] = []
+                for n in stride(from: worker, to: count, by: tasks) {
+                    tokens.append((n, try await SampleGrant(n, prefix: prefix).send(client)))
+                }
+                return tokens
+            }
+        }
+        var all: [Int: RewardToken] = [:]
+        for try await part in group { for (n, token) in part { all[n] = token } }
+        return all
+    }
+}
