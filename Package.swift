@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RewardCoreTests",
-            dependencies: ["RewardCore"],
+            dependencies: ["RewardCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -11,6 +11,8 @@ public enum GrantValidation {
     public static let maximumExtensionKeyLength = 32
     public static let maximumExtensionValueBytes = 256
     public static let maximumExtensionTotalBytes = 2048
+    /// What order ids may hold beyond identifier characters (built once: this runs for every grant).
+    static let orderIDExtra: Set<UInt8> = [UInt8(ascii: ":")]
 
     /// Checks every field except the reward type against the catalog (see ``RewardCatalog/validate(_:)``).
     public static func validate(activity: Activity, user: User, bonus: BonusContent, orderID: OrderID) throws(RewardError) {
@@ -19,7 +21,7 @@ public enum GrantValidation {
         try identifier(user.id, "user id", .invalidUserID)
         try printable(user.deviceID, "device id", .invalidDeviceID, maximum: maximumDeviceIDLength)
         try identifier(user.appID, "app id", .invalidAppID)
-        try identifier(orderID.rawValue, "order id", .invalidOrderID, maximum: maximumOrderIDLength, extra: ":")
+        try identifier(orderID.rawValue, "order id", .invalidOrderID, maximum: maximumOrderIDLength, extra: orderIDExtra)
         try identifier(bonus.rewardType, "reward type", .invalidRewardType)
         try extensions(bonus.extensions)
     }

@@ -1,4 +1,3 @@
-import Crypto
 public import Foundation
 
 /// The keys tokens are signed with: mint with the current key, verify with any key in the ring,
@@ -9,7 +8,9 @@ public import Foundation
 /// to 34 bytes; an AEAD would have to carry those strings and could not fit 64 characters.
 public struct TokenKeyRing: Sendable {
     public let currentKeyID: UInt8
-    private let keys: [UInt8: SymmetricKey]
+    /// One HMAC per key, already keyed and fed the domain-separation prefix: minting copies it
+    /// instead of deriving the inner and outer pads again for every token.
+    private let macs: [UInt8: PreparedHMAC]
     /// How long a minted token stays presentable.
     public var lifetime: Duration
 
@@ -23,12 +24,12 @@ public struct TokenKeyRing: Sendable {
         for (id, key) in keys where key.count < 32 {
             throw ConfigurationError(code: "tokens.short_key", message: "token key \(id) has \(key.count) bytes; at least 32 are needed")
         }
-        self.keys = keys.mapValues { SymmetricKey(data: $0) }
+        self.macs = keys.mapValues { PreparedHMAC(key: $0, prefix: Self.domain) }
         self.currentKeyID = currentKeyID
         self.lifetime = lifetime
     }
 
-    public var keyIDs: [UInt8] { keys.keys.sorted() }
+    public var keyIDs: [UInt8] { macs.keys.sorted() }
 
     /// Signs a grant with the current key.
     public func mint(orderID: OrderID, userID: String, rewardType: String, amount: Int64, issuedAt: Date) -> RewardToken {
@@ -40,8 +41,10 @@ public struct TokenKeyRing: Sendable {
         header.uint32(issued)
         header.uint32(expires)
         header.int64(amount)
-        let tag = Self.tag(key: keys[currentKeyID]!, header: header.bytes, orderID: orderID, userID: userID, rewardType: rewardType)
-        return RewardToken(bytes: header.bytes + tag)
+        // The current key's MAC exists: init refuses a ring without it.
+        var bytes = header.bytes
+        bytes += Self.tag(mac: macs[currentKeyID]!, header: header.bytes, orderID: orderID, userID: userID, rewardType: rewardType)
+        return RewardToken(bytes: bytes)
     }
 
     /// Checks that `text` is a token this ring signed for exactly this order, user and type.
@@ -52,10 +55,10 @@ public struct TokenKeyRing: Sendable {
         throws(TokenError) -> TokenClaims
     {
         let token = try RewardToken(parsing: text)
-        guard let key = keys[token.keyID] else {
+        guard let mac = macs[token.keyID] else {
             throw TokenError(.unknownKey, "token key \(token.keyID) is not in the key ring")
         }
-        let expected = Self.tag(key: key, header: Array(token.bytes[..<RewardToken.headerLength]),
+        let expected = Self.tag(mac: mac, header: Array(token.bytes[..<RewardToken.headerLength]),
                                 orderID: orderID, userID: userID, rewardType: rewardType)
         guard Self.constantTimeEqual(expected, token.bytes[RewardToken.headerLength...]) else {
             throw TokenError(.signatureMismatch, "the token was altered or was not issued for this order, user and reward type")
@@ -81,15 +84,21 @@ public struct TokenKeyRing: Sendable {
         return claims
     }
 
-    private static func tag(key: SymmetricKey, header: [UInt8], orderID: OrderID, userID: String, rewardType: String) -> [UInt8] {
-        var message = ByteWriter(capacity: 64 + orderID.rawValue.utf8.count + userID.utf8.count)
-        message.string("reward-token-v1")  // domain separation from any other use of the key
+    /// Separates this use of a key from any other: the MAC input starts with it.
+    private static let domain: [UInt8] = {
+        var writer = ByteWriter(capacity: 16)
+        writer.string("reward-token-v1")
+        return writer.bytes
+    }()
+
+    /// HMAC-SHA256 over the domain, the header, order id, user id and reward type, truncated.
+    private static func tag(mac: PreparedHMAC, header: [UInt8], orderID: OrderID, userID: String, rewardType: String) -> [UInt8] {
+        var message = ByteWriter(capacity: 48 + orderID.rawValue.utf8.count + userID.utf8.count + rewardType.utf8.count)
         message.bytes += header
         message.string(orderID.rawValue)
         message.string(userID)
         message.string(rewardType)
-        let mac = HMAC<SHA256>.authenticationCode(for: message.bytes, using: key)
-        return Array(mac.prefix(RewardToken.tagLength))
+        return mac.authenticate(message.bytes, length: RewardToken.tagLength)
     }
 
     private static func constantTimeEqual(_ a: [UInt8], _ b: ArraySlice<UInt8>) -> Bool {
