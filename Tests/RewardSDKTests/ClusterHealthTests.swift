@@ -27,6 +27,18 @@ struct ClusterHealthTests {
         #expect(health.admit(now: 2_200) == .normal)
     }
 
+    @Test("A burst of failures shorter than failingTime does not trip; a streak that lasts does")
+    func failingTime() {
+        var health = ClusterHealth(policy: ClusterHealth.Policy(failureThreshold: 3, failingTime: 100, coolDown: 1_000))
+        for now in [UInt64(1_000), 1_010, 1_020, 1_030, 1_040] {
+            #expect(health.record(success: false, probe: false, now: now) == nil, "a stall at \(now) ms")
+        }
+        #expect(health.record(success: true, probe: false, now: 1_050) == nil)
+        #expect(health.record(success: false, probe: false, now: 2_000) == nil)
+        #expect(health.record(success: false, probe: false, now: 2_050) == nil)
+        #expect(health.record(success: false, probe: false, now: 2_100) == .down)
+    }
+
     @Test("An unused probe is given back")
     func returnedProbe() {
         var health = ClusterHealth(policy: policy)

@@ -126,6 +126,7 @@ struct SpoolTests {
     func formats() {
         var frame: [UInt8] = []
         SpoolFormat.appendFrame(Self.record(1).encoded(), to: &frame)
+        #expect(SpoolFormat.frame(Self.record(1)) == frame, "built in place or from the payload: the same bytes")
         let scan = try? SpoolFormat.scan(SpoolFormat.header + frame)
         #expect(scan?.frames.count == 1 && scan?.tornBytes == 0)
         #expect(throws: SpoolError.self) { try SpoolFormat.scan(Array("NOTASPOOL".utf8)) }
@@ -134,6 +135,18 @@ struct SpoolTests {
         damaged[3] ^= 1
         #expect(SpoolFormat.decodeCheckpoint(damaged) == nil)
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)  // the standard check value
+        // Slicing-by-8 agrees with the bytewise definition at every length and split point.
+        let data = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        for length in [0, 1, 7, 8, 9, 63, 64, 65, 299] {
+            var bitwise: UInt32 = 0xFFFF_FFFF
+            for byte in data.prefix(length) {
+                bitwise ^= UInt32(byte)
+                for _ in 0..<8 { bitwise = bitwise & 1 == 1 ? 0xEDB8_8320 ^ (bitwise >> 1) : bitwise >> 1 }
+            }
+            #expect(CRC32.checksum(data.prefix(length)) == ~bitwise, "length \(length)")
+            let split = length / 3
+            #expect(CRC32.checksum(data[split..<length], continuing: CRC32.checksum(data.prefix(split))) == ~bitwise)
+        }
         #expect(SpoolFormat.segmentName(7) == "segment-00000000000000000007.log")
         #expect(SpoolFormat.sequence(ofSegment: "segment-00000000000000000007.log") == 7)
     }

@@ -76,6 +76,7 @@ public final class RewardClient: Sendable {
             throw error
         }
         let policy = ClusterHealth.Policy(failureThreshold: configuration.delivery.failureThreshold,
+                                          failingTime: configuration.delivery.failingTime.nanoseconds,
                                           coolDown: configuration.delivery.coolDown.nanoseconds)
         let router = ClusterRouter(weights: configuration.clusters.map(\.weight), policy: policy) { [logger] index, level in
             metrics.health(cluster: index, level: level)

@@ -19,7 +19,7 @@ extension RewardClientConfiguration {
     /// - `tokens.lifetimeSeconds` (int, default 30 days).
     /// - `sdk.spool.directory` (string, default `.local/spool`), `sdk.spool.segmentBytes` (int).
     /// - `sdk.delivery.attemptTimeoutMs` (20), `sdk.delivery.budgetMs` (30),
-    ///   `sdk.delivery.failureThreshold` (3), `sdk.delivery.coolDownMs` (1000),
+    ///   `sdk.delivery.failureThreshold` (3), `sdk.delivery.failingTimeMs` (50), `sdk.delivery.coolDownMs` (1000),
     ///   `sdk.delivery.lingerMs` (2), `sdk.delivery.replayBatchSize` (1000),
     ///   `sdk.delivery.replayAckTimeoutMs` (2000).
     /// - `sdk.recorder.enabled` (bool, default: on when `db.name` is set): record tokens in
@@ -63,6 +63,7 @@ extension RewardClientConfiguration {
         delivery.attemptTimeout = d.milliseconds("attemptTimeoutMs", default: delivery.attemptTimeout)
         delivery.budget = d.milliseconds("budgetMs", default: delivery.budget)
         delivery.failureThreshold = d.int(forKey: "failureThreshold", default: delivery.failureThreshold)
+        delivery.failingTime = d.milliseconds("failingTimeMs", default: delivery.failingTime)
         delivery.coolDown = d.milliseconds("coolDownMs", default: delivery.coolDown)
         delivery.linger = d.milliseconds("lingerMs", default: delivery.linger)
         delivery.replayBatchSize = d.int(forKey: "replayBatchSize", default: delivery.replayBatchSize)

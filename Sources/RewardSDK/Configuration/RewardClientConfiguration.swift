@@ -37,6 +37,9 @@ public struct RewardClientConfiguration: Sendable {
         public var budget: Duration = .milliseconds(30)
         /// Consecutive failures (errors or missed deadlines) that take a cluster out of rotation. Default 3.
         public var failureThreshold: Int = 3
+        /// How long such a streak must last, so a momentary stall does not take a healthy cluster
+        /// out (its in-flight attempts all miss the deadline at once). Default 50 ms.
+        public var failingTime: Duration = .milliseconds(50)
         /// How long a cluster stays out before one probe is let through. Default 1 s.
         public var coolDown: Duration = .seconds(1)
         /// The producers' `linger.ms`: the floor of acknowledgement latency, traded for batching. Default 2 ms.

@@ -1,19 +1,23 @@
 /// The health of one cluster as a circuit breaker: a value-type state machine with no I/O.
 ///
 /// ```
-///   closed ──(failureThreshold consecutive failures)──► open(until: now + coolDown)
+///   closed ──(failureThreshold consecutive failures over failingTime)──► open(until: now + coolDown)
 ///     ▲                                                   │ cool-down over, next admission
 ///     └──────(probe acknowledged)── halfOpen(probe) ◄─────┘
 ///                                      │ probe failed or timed out
 ///                                      └──► open(until: now + coolDown)
 /// ```
 ///
-/// A failure is a delivery error or an acknowledgement later than the attempt's deadline. While
-/// open the cluster takes no traffic; after the cool-down exactly one attempt (a live grant or a
-/// spool replay) is let through as a probe, and its result decides.
+/// A failure is a delivery error or an acknowledgement later than the attempt's deadline. The
+/// streak must also last `failingTime`: a dead cluster keeps failing and trips within it, while a
+/// momentary stall (every attempt in flight missing its deadline at once, then successes again)
+/// does not take a healthy cluster out. While open the cluster takes no traffic; after the
+/// cool-down exactly one attempt (a live grant or a spool replay) is let through as a probe,
+/// and its result decides.
 struct ClusterHealth: Sendable, Equatable {
     enum State: Sendable, Equatable {
-        case closed(consecutiveFailures: Int)
+        /// `since`: when the current streak of failures began (meaningless while it is 0).
+        case closed(consecutiveFailures: Int, since: UInt64)
         case open(until: UInt64)
         case halfOpen
     }
@@ -34,10 +38,12 @@ struct ClusterHealth: Sendable, Equatable {
 
     struct Policy: Sendable, Equatable {
         var failureThreshold: Int
+        /// Nanoseconds a streak of failures must span before it trips the breaker.
+        var failingTime: UInt64 = 0
         var coolDown: UInt64
     }
 
-    private(set) var state: State = .closed(consecutiveFailures: 0)
+    private(set) var state: State = .closed(consecutiveFailures: 0, since: 0)
     let policy: Policy
 
     init(policy: Policy) {
@@ -71,14 +77,17 @@ struct ClusterHealth: Sendable, Equatable {
         let before = level
         switch (state, probe) {
         case (.halfOpen, true):
-            state = success ? .closed(consecutiveFailures: 0) : .open(until: now &+ policy.coolDown)
-        case (.closed(let failures), false):
+            state = success ? .closed(consecutiveFailures: 0, since: 0) : .open(until: now &+ policy.coolDown)
+        case (.closed(let failures, let since), false):
             if success {
-                state = .closed(consecutiveFailures: 0)
-            } else if failures + 1 >= policy.failureThreshold {
-                state = .open(until: now &+ policy.coolDown)
+                state = .closed(consecutiveFailures: 0, since: 0)
             } else {
-                state = .closed(consecutiveFailures: failures + 1)
+                let start = failures == 0 ? now : since
+                if failures + 1 >= policy.failureThreshold, now &- start >= policy.failingTime {
+                    state = .open(until: now &+ policy.coolDown)
+                } else {
+                    state = .closed(consecutiveFailures: failures + 1, since: start)
+                }
             }
         default:
             // Results of attempts admitted before the last transition say nothing new.

@@ -109,11 +109,7 @@ final class Spool: Sendable {
     /// - Throws: ``SpoolError`` when it could not be written and synced; the caller must not
     ///   treat the grant as accepted.
     func append(_ record: SpoolRecord) async throws(SpoolError) {
-        var frame: [UInt8] = []
-        let payload = record.encoded()
-        frame.reserveCapacity(payload.count + SpoolFormat.frameOverhead)
-        SpoolFormat.appendFrame(payload, to: &frame)
-        try await writer.append(frame: frame).get()
+        try await writer.append(frame: SpoolFormat.frame(record)).get()
     }
 
     /// The oldest sealed segment; when there is none and `sealActive`, the segment being written

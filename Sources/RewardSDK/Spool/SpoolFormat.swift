@@ -46,6 +46,28 @@ enum SpoolFormat {
         bytes.append(contentsOf: payload)
     }
 
+    /// One frame holding `record`, built in place (no intermediate payload array).
+    static func frame(_ record: SpoolRecord) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(frameOverhead + record.maximumEncodedSize)
+        bytes.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
+        record.encode(into: &bytes)
+        let length = UInt32(bytes.count - frameOverhead)
+        bytes[0] = UInt8(length >> 24)
+        bytes[1] = UInt8(length >> 16 & 0xFF)
+        bytes[2] = UInt8(length >> 8 & 0xFF)
+        bytes[3] = UInt8(length & 0xFF)
+        let crc = bytes.withUnsafeBytes { buffer in
+            CRC32.checksum(UnsafeRawBufferPointer(rebasing: buffer[frameOverhead...]),
+                           continuing: CRC32.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<4])))
+        }
+        bytes[4] = UInt8(crc >> 24)
+        bytes[5] = UInt8(crc >> 16 & 0xFF)
+        bytes[6] = UInt8(crc >> 8 & 0xFF)
+        bytes[7] = UInt8(crc & 0xFF)
+        return bytes
+    }
+
     /// One frame: its payload and the offset just after it (where replay resumes).
     struct Frame: Sendable {
         var payload: ArraySlice<UInt8>

@@ -9,14 +9,22 @@ struct SpoolRecord: Sendable, Equatable {
     var key: [UInt8]
     var value: [UInt8]
 
+    /// The payload's size upper bound, for reserving capacity.
+    var maximumEncodedSize: Int { 1 + 30 + topic.utf8.count + key.count + value.count }
+
     func encoded() -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(1 + 15 + topic.utf8.count + key.count + value.count)
+        bytes.reserveCapacity(maximumEncodedSize)
+        encode(into: &bytes)
+        return bytes
+    }
+
+    /// Appends the payload to `bytes`.
+    func encode(into bytes: inout [UInt8]) {
         bytes.append(Self.version)
         Self.append(Array(topic.utf8), to: &bytes)
         Self.append(key, to: &bytes)
         Self.append(value, to: &bytes)
-        return bytes
     }
 
     /// - Throws: ``SpoolError`` ``SpoolError/Code/corrupt`` for an unknown version or a cut-off field.
