@@ -20,7 +20,7 @@ extension RewardClientConfiguration {
     /// - `sdk.spool.directory` (string, default `.local/spool`), `sdk.spool.segmentBytes` (int).
     /// - `sdk.delivery.attemptTimeoutMs` (20), `sdk.delivery.budgetMs` (30),
     ///   `sdk.delivery.failureThreshold` (3), `sdk.delivery.failingTimeMs` (50), `sdk.delivery.coolDownMs` (1000),
-    ///   `sdk.delivery.lingerMs` (2), `sdk.delivery.replayBatchSize` (1000),
+    ///   `sdk.delivery.lingerMs` (5), `sdk.delivery.replayBatchSize` (1000),
     ///   `sdk.delivery.replayAckTimeoutMs` (2000).
     /// - `sdk.recorder.enabled` (bool, default: on when `db.name` is set): record tokens in
     ///   `reward_tokens` of the `db` settings (see `MariaDBConfiguration(config:)`);

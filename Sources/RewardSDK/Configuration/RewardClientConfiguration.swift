@@ -42,8 +42,9 @@ public struct RewardClientConfiguration: Sendable {
         public var failingTime: Duration = .milliseconds(50)
         /// How long a cluster stays out before one probe is let through. Default 1 s.
         public var coolDown: Duration = .seconds(1)
-        /// The producers' `linger.ms`: the floor of acknowledgement latency, traded for batching. Default 2 ms.
-        public var linger: Duration = .milliseconds(2)
+        /// The producers' `linger.ms`: the floor of acknowledgement latency, traded for batching.
+        /// Default 5 ms (in the benchmark 2 ms gave ~15 % fewer grants/s and no better p50 under load).
+        public var linger: Duration = .milliseconds(5)
         /// Records per spool replay batch. Default 1,000.
         public var replayBatchSize: Int = 1_000
         /// How long a replay batch may take to be acknowledged before it is retried. Default 2 s.

@@ -38,6 +38,8 @@ final class DeadlineScheduler: Sendable {
 
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
+    /// How late a deadline may fire: the price of batching expirations.
+    static let resolution: UInt64 = 1_000_000
 
     init(name: String) {
         let thread = Thread { [self] in run() }
@@ -51,7 +53,7 @@ final class DeadlineScheduler: Sendable {
             guard !state.stopped else { return (false, true) }
             state.sequence &+= 1
             state.heap.insert(Entry(deadline: deadline, sequence: state.sequence, work: work))
-            guard let sleepingUntil = state.sleepingUntil, deadline < sleepingUntil else { return (false, false) }
+            guard let sleepingUntil = state.sleepingUntil, deadline &+ Self.resolution < sleepingUntil else { return (false, false) }
             state.sleepingUntil = nil
             return (true, false)
         }
@@ -91,8 +93,10 @@ final class DeadlineScheduler: Sendable {
                 return
             case .sleep(let until):
                 if let until {
+                    // At least a millisecond: under load a deadline falls due every few
+                    // microseconds, and waking for each would cost a context switch per grant.
                     let delay = until > now ? until - now : 0
-                    _ = wake.wait(timeout: .now() + .nanoseconds(Int(min(delay, 1_000_000_000))))
+                    _ = wake.wait(timeout: .now() + .nanoseconds(Int(min(max(delay, Self.resolution), 1_000_000_000))))
                 } else {
                     wake.wait()
                 }
