@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "RewardCore", targets: ["RewardCore"]),
         .library(name: "RewardSDK", targets: ["RewardSDK"]),
         .executable(name: "reward-admin", targets: ["reward-admin"]),
+        .executable(name: "reward-bench", targets: ["reward-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -26,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages. Only Kafka and MariaDB import these.
@@ -111,6 +114,22 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Load generator for the whole path; subcommands per stage (sdk now; settle, withdraw later).
+        .executableTarget(
+            name: "reward-bench",
+            dependencies: [
+                "Kafka",
+                "RewardCore",
+                "RewardOps",
+                "RewardSDK",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         // Test support: a child process that grants through the SDK, for the crash-and-replay test.
         .executableTarget(
             name: "reward-sdk-probe",
