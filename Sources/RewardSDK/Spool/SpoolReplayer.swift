@@ -76,7 +76,10 @@ final class SpoolReplayer: Sendable {
                     continue
                 }
             }
-            guard let segment = loaded else { continue }
+            guard let segment = loaded else {
+                router.release(permit)
+                continue
+            }
             guard position < segment.items.count else {
                 router.release(permit)
                 do {

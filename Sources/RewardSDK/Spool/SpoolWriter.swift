@@ -164,9 +164,15 @@ private struct ActiveSegment {
                 try? POSIXFile.truncate(segment.fd, to: segment.size, path: segment.path)
                 throw error
             }
-            // After a failed fdatasync the kernel may have dropped the dirty pages and a retry
-            // can falsely succeed, so the segment is never written again.
-            try POSIXFile.sync(segment.fd, path: segment.path)
+            do throws(SpoolError) {
+                try POSIXFile.sync(segment.fd, path: segment.path)
+            } catch {
+                // After a failed fdatasync the kernel may have dropped the dirty pages and a retry
+                // can falsely succeed, so the segment is never written again. Its callers hear
+                // not_durable, so their frames are cut off (best effort) rather than replayed.
+                try? POSIXFile.truncate(segment.fd, to: segment.size, path: segment.path)
+                throw error
+            }
             open?.size += bytes.count
             callbacks.committed(records)
             if (open?.size ?? 0) >= segmentBytes { seal() }
