@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MariaDBTests",
-            dependencies: ["MariaDB", "RewardTestKit"],
+            dependencies: ["MariaDB", "RewardTestKit", .product(name: "Configuration", package: "swift-configuration")],
             swiftSettings: strict
         ),
         .testTarget(
