@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "MariaDB", targets: ["MariaDB"]),
         .library(name: "RewardCore", targets: ["RewardCore"]),
+        .library(name: "RewardSettlement", targets: ["RewardSettlement"]),
         .executable(name: "reward-admin", targets: ["reward-admin"]),
     ],
     dependencies: [
@@ -79,6 +80,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Settlement: order claims, budgets, ledgers, the engine every path settles through.
+        .target(
+            name: "RewardSettlement",
+            dependencies: [
+                "MariaDB",
+                "RewardCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "reward-admin",
             dependencies: [
@@ -117,6 +130,20 @@ let package = Package(
         .testTarget(
             name: "RewardCoreTests",
             dependencies: ["RewardCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RewardSettlementTests",
+            dependencies: [
+                "MariaDB",
+                "RewardCore",
+                "RewardOps",
+                "RewardSettlement",
+                "RewardTestKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
