@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages. Only Kafka and MariaDB import these.
@@ -80,15 +81,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Settlement: order claims, budgets, ledgers, the engine every path settles through.
+        // Settlement: order claims, budgets, ledgers, rate limits, the engine every path settles through.
         .target(
             name: "RewardSettlement",
             dependencies: [
                 "MariaDB",
                 "RewardCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
