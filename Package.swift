@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "MariaDB", targets: ["MariaDB"]),
         .library(name: "RewardCore", targets: ["RewardCore"]),
         .library(name: "RewardSettlement", targets: ["RewardSettlement"]),
+        .library(name: "DownstreamSimulator", targets: ["DownstreamSimulator"]),
         .executable(name: "reward-admin", targets: ["reward-admin"]),
     ],
     dependencies: [
@@ -25,7 +26,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages. Only Kafka and MariaDB import these.
@@ -87,10 +92,24 @@ let package = Package(
             dependencies: [
                 "MariaDB",
                 "RewardCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // A slow third-party ledger on loopback: capacity per 100 ms slice, latency, errors, stats.
+        .target(
+            name: "DownstreamSimulator",
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -98,6 +117,7 @@ let package = Package(
         .executableTarget(
             name: "reward-admin",
             dependencies: [
+                "DownstreamSimulator",
                 "Kafka",
                 "MariaDB",
                 "RewardCore",
@@ -138,14 +158,18 @@ let package = Package(
         .testTarget(
             name: "RewardSettlementTests",
             dependencies: [
+                "DownstreamSimulator",
                 "MariaDB",
                 "RewardCore",
                 "RewardOps",
                 "RewardSettlement",
                 "RewardTestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
