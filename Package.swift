@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RewardSettlement", targets: ["RewardSettlement"]),
         .library(name: "DownstreamSimulator", targets: ["DownstreamSimulator"]),
         .executable(name: "reward-admin", targets: ["reward-admin"]),
+        .executable(name: "reward-bench", targets: ["reward-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -125,6 +126,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Load and throughput measurements of the whole path (not tests).
+        .executableTarget(
+            name: "reward-bench",
+            dependencies: [
+                "MariaDB",
+                "RewardCore",
+                "RewardOps",
+                "RewardSettlement",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
