@@ -58,6 +58,8 @@ struct CommitOutcomeUnknownTests {
             let outcomes = await engine.settle(Self.events.map { SettlementRequest(event: $0, source: consumerSource()) })
             await killer.shutdown()
             #expect(fired.value >= 1, "the fault was injected")
+            #expect(fixture.metrics.counterTotal(
+                label: "reward_settlement_commit_rechecks_total", dimensions: [("step", step.rawValue), ("found", "absent")]) == 1)
             #expect(outcomes.allSatisfy { $0.isCredited }, "\(tally(outcomes))")
             #expect(try await fixture.balances() == Self.expected)
             #expect(try await fixture.entrySums() == Self.expected)
@@ -74,6 +76,8 @@ struct CommitOutcomeUnknownTests {
             #expect(fired.value >= 1)
             // A blind retry would have found the legs and answered "already credited".
             #expect(outcomes.allSatisfy { $0.isCredited }, "\(tally(outcomes))")
+            #expect(fixture.metrics.counterTotal(
+                label: "reward_settlement_commit_rechecks_total", dimensions: [("step", "ledger"), ("found", "committed")]) == 1)
             #expect(try await fixture.balances() == Self.expected)
             #expect(try await fixture.count("SELECT COUNT(*) FROM wallet_entries") == 2 * Self.events.count)
         }

@@ -28,7 +28,7 @@ public final class SettlementEngine: Sendable {
     ///   - ledgers: The ledgers the catalog's `ledger` fields name.
     ///   - catalog: The reward types: unit, ledger, amount range, switch.
     ///   - logger: Conflicts at error level (order id, no personal data beyond ids), retries at debug.
-    ///   - metrics: Outcomes, conflicts, ledger latency, budget use.
+    ///   - metrics: Outcomes, conflicts, ledger latency, budget use, transaction retries and re-checks.
     public init(configuration: Configuration, stores: SettlementStores, ledgers: LedgerDirectory, catalog: RewardCatalog,
                 logger: Logger, metrics: any MetricsFactory) {
         self.configuration = configuration
@@ -39,7 +39,7 @@ public final class SettlementEngine: Sendable {
         self.metrics = SettlementMetrics(factory: metrics)
         let runner = TransactionRunner(
             maxAttempts: configuration.transactionAttempts, baseBackoff: configuration.retryBackoff,
-            hooks: configuration.hooks, logger: logger)
+            hooks: configuration.hooks, logger: logger, metrics: metrics)
         self.claims = ClaimStore(runner: runner)
         self.budgets = BudgetStore(runner: runner)
     }

@@ -23,15 +23,14 @@ public final class GoodsLedger: Ledger {
     ///   - maxBatchSize: Credits per transaction.
     ///   - hooks: Fault injection around commits (tests only).
     ///   - logger: Logs failed batches.
-    ///   - metrics: Reserved for ledger metrics; the engine records latency and results.
+    ///   - metrics: Transaction retries and commit re-checks; the engine records latency and results.
     public init(id: String = "goods", shards: ShardedPool, maxBatchSize: Int = 500, hooks: TransactionHooks = TransactionHooks(),
                 logger: Logger, metrics: any MetricsFactory) {
         self.id = id
         self.shards = shards
         self.maxBatchSize = maxBatchSize
-        self.runner = TransactionRunner(hooks: hooks, logger: logger)
+        self.runner = TransactionRunner(hooks: hooks, logger: logger, metrics: metrics)
         self.logger = logger
-        _ = metrics
     }
 
     public func credit(_ credits: [LedgerCredit]) async -> [LedgerResult] {

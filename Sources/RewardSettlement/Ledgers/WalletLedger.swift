@@ -29,15 +29,14 @@ public final class WalletLedger: Ledger {
     ///   - maxBatchSize: Credits per transaction.
     ///   - hooks: Fault injection around commits (tests only).
     ///   - logger: Logs retries and re-checks.
-    ///   - metrics: Reserved for ledger metrics; the engine records latency and results.
+    ///   - metrics: Transaction retries and commit re-checks; the engine records latency and results.
     public init(id: String = "wallet", shards: ShardedPool, maxBatchSize: Int = 500, hooks: TransactionHooks = TransactionHooks(),
                 logger: Logger, metrics: any MetricsFactory) {
         self.id = id
         self.shards = shards
         self.maxBatchSize = maxBatchSize
-        self.runner = TransactionRunner(hooks: hooks, logger: logger)
+        self.runner = TransactionRunner(hooks: hooks, logger: logger, metrics: metrics)
         self.logger = logger
-        _ = metrics
     }
 
     public func credit(_ credits: [LedgerCredit]) async -> [LedgerResult] {

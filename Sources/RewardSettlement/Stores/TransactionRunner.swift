@@ -1,5 +1,6 @@
 import Logging
 import MariaDB
+import Metrics
 
 /// Runs one settlement transaction with bounded, jittered retries, and re-checks an unknown commit.
 ///
@@ -7,18 +8,23 @@ import MariaDB
 /// its rows) and lost connections before `COMMIT` are retried a few times. A `COMMIT` whose answer
 /// was lost is never retried blindly: `recheck` reads back by order id whether the work is there,
 /// and only when it is not does the transaction run again.
+///
+/// Metrics: `reward_settlement_transaction_retries_total{step, error}` and
+/// `reward_settlement_commit_rechecks_total{step, found}` (`committed` or `absent`).
 struct TransactionRunner: Sendable {
     var maxAttempts: Int
     var baseBackoff: Duration
     var hooks: TransactionHooks
     var logger: Logger
+    var metrics: any MetricsFactory
 
     init(maxAttempts: Int = 6, baseBackoff: Duration = .milliseconds(5), hooks: TransactionHooks = TransactionHooks(),
-         logger: Logger) {
+         logger: Logger, metrics: any MetricsFactory) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseBackoff = baseBackoff
         self.hooks = hooks
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Runs `body` in a transaction on `pool`.
@@ -59,8 +65,10 @@ struct TransactionRunner: Sendable {
                 if let committed = try await recheck() {
                     logger.warning("commit outcome unknown; re-check found it committed",
                                    metadata: ["step": "\(step.rawValue)"])
+                    count("reward_settlement_commit_rechecks_total", step, ("found", "committed"))
                     return committed
                 }
+                count("reward_settlement_commit_rechecks_total", step, ("found", "absent"))
                 logger.warning("commit outcome unknown; re-check found nothing committed, running it again",
                                metadata: ["step": "\(step.rawValue)", "attempt": "\(attempt)"])
                 guard attempt < maxAttempts else { throw error }
@@ -68,6 +76,7 @@ struct TransactionRunner: Sendable {
                 logger.debug("transaction failed, retrying", metadata: [
                     "step": "\(step.rawValue)", "attempt": "\(attempt)", "error": "\(error.code)",
                 ])
+                count("reward_settlement_transaction_retries_total", step, ("error", "\(error.code)"))
             }
             try await backoff(attempt)
         }
@@ -85,9 +94,14 @@ struct TransactionRunner: Sendable {
                 logger.debug("statement failed, retrying", metadata: [
                     "step": "\(step.rawValue)", "attempt": "\(attempt)", "error": "\(error.code)",
                 ])
+                count("reward_settlement_transaction_retries_total", step, ("error", "\(error.code)"))
             }
             try await backoff(attempt)
         }
+    }
+
+    private func count(_ label: String, _ step: SettlementStep, _ dimension: (String, String)) {
+        Counter(label: label, dimensions: [("step", step.rawValue), dimension], factory: metrics).increment()
     }
 
     static func worthRetrying(_ error: MariaDBError) -> Bool {
