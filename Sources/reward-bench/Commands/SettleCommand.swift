@@ -4,6 +4,7 @@ import Logging
 import MariaDB
 import Metrics
 import RewardCore
+import RewardOps
 import RewardSettlement
 import Synchronization
 
@@ -46,7 +47,7 @@ struct SettleCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingBootstrap.once()
+        ProcessLogging.bootstrapOnce(defaultLevel: .warning)
         let logger = Logger(label: "reward-bench")
         let database = try await BenchDatabase.create(
             migrations: migrations, maxConnections: concurrency * 3 + 2, logger: logger)

@@ -53,17 +53,3 @@ struct BenchDatabase {
         }
     }
 }
-
-/// Executables bootstrap logging once; libraries only ever receive a `Logger`.
-enum LoggingBootstrap {
-    private static let done: Void = {
-        let level = ProcessInfo.processInfo.environment["REWARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-    }()
-
-    static func once() { _ = done }
-}
