@@ -11,7 +11,7 @@ final class RateBucket: Sendable {
     struct Waiter {
         var id: UInt64
         var remaining: Int
-        var continuation: CheckedContinuation<Bool, Never>
+        var continuation: CheckedContinuation<Int64?, Never>
     }
 
     private struct State {
@@ -37,11 +37,12 @@ final class RateBucket: Sendable {
             return SliceSchedule.milliRate(configuredRate * fleetShare * overloadFactor)
         }
 
-        /// Hands due permits to the waiters at the head of the queues; returns who is done.
+        /// Hands due permits to the waiters at the head of the queues; returns who is done, with
+        /// the slot time of their last permit.
         mutating func release(now: Int64, policy: RateLimitConfiguration.OverloadPolicy)
-            -> (done: [CheckedContinuation<Bool, Never>], nextAt: Int64?)
+            -> (done: [(CheckedContinuation<Int64?, Never>, Int64)], nextAt: Int64?)
         {
-            var done: [CheckedContinuation<Bool, Never>] = []
+            var done: [(CheckedContinuation<Int64?, Never>, Int64)] = []
             let rate = milliRate(now: now, policy: policy)
             while let priority = queues.firstIndex(where: { !$0.isEmpty }) {
                 guard let slot = schedule.peek(notBefore: now - SliceSchedule.catchUp, milliRate: rate) else {
@@ -51,7 +52,7 @@ final class RateBucket: Sendable {
                 schedule.take(slot)
                 queues[priority][queues[priority].startIndex].remaining -= 1
                 if queues[priority][queues[priority].startIndex].remaining == 0, let waiter = queues[priority].popFirst() {
-                    done.append(waiter.continuation)
+                    done.append((waiter.continuation, slot.time))
                 }
             }
             return (done, nil)
@@ -77,42 +78,46 @@ final class RateBucket: Sendable {
 
     var configuredRate: Double { state.withLock { $0.configuredRate } }
 
-    /// Waits for `permits` permits; `false` when the task was cancelled first.
-    func acquire(permits: Int, priority: RateLimitPriority) async -> Bool {
-        guard permits > 0 else { return true }
-        if Task.isCancelled { return false }
+    /// Waits for `permits` permits.
+    /// - Returns: The slot time (wall clock, ns) of the last permit, or `nil` when the task was
+    ///   cancelled first.
+    func acquire(permits: Int, priority: RateLimitPriority) async -> Int64? {
+        guard permits > 0 else { return WallClock.now() }
+        if Task.isCancelled { return nil }
         // Fast path: nobody is waiting and the permits are due now.
-        let remaining = state.withLock { state -> Int in
-            guard !state.hasWaiters else { return permits }
+        let (remaining, lastSlot) = state.withLock { state -> (Int, Int64) in
             let now = WallClock.now()
+            guard !state.hasWaiters else { return (permits, now) }
             let rate = state.milliRate(now: now, policy: policy)
             var granted = 0
+            var last = now
             while granted < permits, let slot = state.schedule.peek(notBefore: now - SliceSchedule.catchUp, milliRate: rate),
                   slot.time <= now {
                 state.schedule.take(slot)
                 granted += 1
+                last = slot.time
             }
-            return permits - granted
+            return (permits - granted, last)
         }
-        guard remaining > 0 else { return true }
+        guard remaining > 0 else { return lastSlot }
 
         let id = state.withLock { state -> UInt64 in
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Int64?, Never>) in
                 let cancelled = state.withLock { state -> Bool in
                     if Task.isCancelled { return true }
                     state.queues[priority.rawValue].append(Waiter(id: id, remaining: remaining, continuation: continuation))
                     if state.pump == nil { startPump(&state) }
                     return false
                 }
-                if cancelled { continuation.resume(returning: false) }
+                if cancelled { continuation.resume(returning: nil) }
             }
         } onCancel: {
             // Permits already counted for this waiter stay used: under the rate, never over.
-            let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            let continuation = state.withLock { state -> CheckedContinuation<Int64?, Never>? in
                 for priority in state.queues.indices {
                     if let position = state.queues[priority].firstIndex(where: { $0.id == id }) {
                         return state.queues[priority].remove(at: position).continuation
@@ -120,7 +125,7 @@ final class RateBucket: Sendable {
                 }
                 return nil
             }
-            continuation?.resume(returning: false)
+            continuation?.resume(returning: nil)
         }
     }
 
@@ -174,7 +179,7 @@ final class RateBucket: Sendable {
 
     private func pump(generation: UInt64) async {
         while true {
-            let (done, sleep, stop) = state.withLock { state -> ([CheckedContinuation<Bool, Never>], Int64, Bool) in
+            let (done, sleep, stop) = state.withLock { state -> ([(CheckedContinuation<Int64?, Never>, Int64)], Int64, Bool) in
                 guard state.pumpGeneration == generation else { return ([], 0, true) }
                 let now = WallClock.now()
                 let (done, nextAt) = state.release(now: now, policy: policy)
@@ -185,7 +190,7 @@ final class RateBucket: Sendable {
                 // No permit within the horizon (rate 0): look again in a slice.
                 return (done, nextAt.map { max(0, $0 - now) } ?? WallClock.sliceNanoseconds, false)
             }
-            for continuation in done { continuation.resume(returning: true) }
+            for (continuation, slot) in done { continuation.resume(returning: slot) }
             if stop { return }
             do {
                 try await Task.sleep(for: .nanoseconds(max(sleep, 50_000)))

@@ -67,8 +67,8 @@ public final class RewardRateLimiter: Sendable {
         guard own != nil || shared != nil else { return true }
         let started = ContinuousClock.now
         let priority = priority ?? priorities[rewardType] ?? .normal
-        if let own, !(await own.acquire(permits: permits, priority: priority)) { return false }
-        if let shared, !(await shared.acquire(permits: permits, priority: priority)) { return false }
+        if let own, await own.acquire(permits: permits, priority: priority) == nil { return false }
+        if let shared, await shared.acquire(permits: permits, priority: priority) == nil { return false }
         let waited = ContinuousClock.now - started
         if waited > .milliseconds(1) { waitTimer(rewardType).recordNanoseconds(waited.nanoseconds) }
         return true

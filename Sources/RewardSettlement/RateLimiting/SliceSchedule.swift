@@ -12,9 +12,10 @@ struct SliceSchedule: Sendable {
     private(set) var allowance = 0
     private(set) var index = 0
 
-    /// How far back a permit may still be handed out when the pump wakes late (never earlier
-    /// than its slot, never in an older slice than the one it belongs to).
-    static let catchUp: Int64 = 5_000_000
+    /// How far back a permit may still be handed out when the pump wakes late: on a busy machine
+    /// sleeps overshoot by milliseconds, and without catching up the limiter would fall well below
+    /// its rate. Never more than one slice's allowance either way; older slots are lost.
+    static let catchUp: Int64 = 20_000_000
 
     /// Rates are kept in milli-permits per second; below 0.001/s nothing is granted.
     static func milliRate(_ rate: Double) -> Int64 {
