@@ -30,53 +30,52 @@ struct OrderAnomaly: Sendable, Hashable {
 struct ClaimStore: Sendable {
     let runner: TransactionRunner
 
-    /// Claims every order id in one transaction and returns the claim rows as they stand now.
+    /// Claims every order id with one statement and returns the claim rows as they stand now.
     ///
-    /// `INSERT … ON DUPLICATE KEY UPDATE attempts = attempts + 1` claims new order ids and counts
-    /// repeats; the locking read then sees the newest row of each (ours or an earlier claimer's).
-    /// Conflicts that `anomalies` finds in those rows are recorded in the same transaction, while
-    /// the claim rows are locked, so a conflict is recorded once however many settlers see it.
+    /// `INSERT … ON DUPLICATE KEY UPDATE attempts = attempts + 1` (autocommit: one statement is its
+    /// own transaction, and a round trip per batch counts) claims new order ids and counts repeats.
+    /// When every row was new they are ours and need no reading back; otherwise the rows are read
+    /// (ours or an earlier claimer's). Conflicts that `anomalies` finds in them are recorded
+    /// before this returns, in a transaction of their own that locks the claims, so a conflict is
+    /// recorded once however many settlers see it.
     /// - Parameter claims: Distinct order ids of one claims shard.
     func claim(
         _ claims: [NewClaim], on pool: MariaDBPool, now: Date,
-        anomalies: @escaping ([String: ClaimRow]) -> [OrderAnomaly]
+        anomalies: ([String: ClaimRow]) -> [OrderAnomaly]
     ) async throws -> [String: ClaimRow] {
         // Sorted, so concurrent batches lock shared order ids in the same order.
         let sorted = claims.sorted { $0.orderID < $1.orderID }
         let orderIDs = sorted.map(\.orderID)
-        return try await runner.run(.claim, on: pool) { connection in
-            var insert: SQLQuery = """
-                INSERT INTO order_claims (order_id, user_id, activity_id, reward_type, amount, ledger, state,
-                    claimed_by, attempts, granted_at, claimed_at) VALUES
-                """
-            for (index, claim) in sorted.enumerated() {
-                insert.append(sql: index == 0 ? " " : ", ")
-                insert.append("""
-                    (\(claim.orderID), \(claim.identity.userID), \(claim.identity.activityID), \
-                    \(claim.identity.rewardType), \(claim.identity.amount), \(claim.ledger), 'claimed', \
-                    \(claim.claimedBy), 1, \(claim.grantedAt), \(now))
-                    """)
-            }
-            insert.append(sql: " ON DUPLICATE KEY UPDATE attempts = attempts + 1")
-            let inserted = try await connection.execute(insert)
-            // Each new row counts 1 and each repeat 2 (attempts changes), so n rows for n claims
-            // means every claim is new and ours: no need to read them back.
-            let rows = inserted.affectedRows == UInt64(sorted.count)
-                ? Dictionary(uniqueKeysWithValues: sorted.map {
-                    ($0.orderID, ClaimRow(identity: $0.identity, ledger: $0.ledger, state: .claimed, ledgerReference: nil))
-                })
-                : try await Self.read(orderIDs, on: connection, locking: true)
-            try await Self.insertMissing(anomalies(rows), on: connection, now: now)
-            return rows
-        } recheck: {
-            // Our rows are there only if the whole transaction committed (or another settler's
-            // claims are: the same rows, decided the same way). Anomalies are recorded again,
-            // idempotently, in case ours were the ones lost.
-            let rows = try await pool.withConnection { try await Self.read(orderIDs, on: $0, locking: false) }
-            guard rows.count == orderIDs.count else { return nil }
-            try await recordAnomalies(anomalies(rows), on: pool, now: now)
-            return rows
+        var insert: SQLQuery = """
+            INSERT INTO order_claims (order_id, user_id, activity_id, reward_type, amount, ledger, state,
+                claimed_by, attempts, granted_at, claimed_at) VALUES
+            """
+        for (index, claim) in sorted.enumerated() {
+            insert.append(sql: index == 0 ? " " : ", ")
+            insert.append("""
+                (\(claim.orderID), \(claim.identity.userID), \(claim.identity.activityID), \
+                \(claim.identity.rewardType), \(claim.identity.amount), \(claim.ledger), 'claimed', \
+                \(claim.claimedBy), 1, \(claim.grantedAt), \(now))
+                """)
         }
+        insert.append(sql: " ON DUPLICATE KEY UPDATE attempts = attempts + 1")
+        let allNew = try await runner.runStatement(.claim, on: pool, insert) { result in
+            // Each new row counts 1 and each repeat 2 (attempts changes): n rows for n claims
+            // means every claim is new and ours.
+            result.affectedRows == UInt64(sorted.count)
+        } recheck: {
+            // The rows are there only if the statement committed (or other settlers claimed the
+            // same order ids: the same rows, decided the same way below).
+            let rows = try await pool.withConnection { try await Self.read(orderIDs, on: $0) }
+            return rows.count == orderIDs.count ? false : nil
+        }
+        let rows = allNew
+            ? Dictionary(uniqueKeysWithValues: sorted.map {
+                ($0.orderID, ClaimRow(identity: $0.identity, ledger: $0.ledger, state: .claimed, ledgerReference: nil))
+            })
+            : try await pool.withConnection { try await Self.read(orderIDs, on: $0) }
+        try await recordAnomalies(anomalies(rows), on: pool, now: now)
+        return rows
     }
 
     /// Records conflicts that are not recorded yet, in a transaction of their own.
@@ -134,14 +133,13 @@ struct ClaimStore: Sendable {
     }
 
     /// The claim rows of these order ids, by order id.
-    static func read(_ orderIDs: [String], on connection: MariaDBConnection, locking: Bool) async throws -> [String: ClaimRow] {
+    static func read(_ orderIDs: [String], on connection: MariaDBConnection) async throws -> [String: ClaimRow] {
         var select: SQLQuery = """
             SELECT order_id, user_id, activity_id, reward_type, amount, ledger, state, ledger_reference
             FROM order_claims FORCE INDEX (PRIMARY) WHERE order_id IN
             """
         select.append(sql: " ")
         select.appendList(orderIDs)
-        if locking { select.append(sql: " FOR UPDATE") }
         var rows: [String: ClaimRow] = [:]
         for row in try await connection.query(select) {
             let stateText = try row.decode("state", as: String.self)

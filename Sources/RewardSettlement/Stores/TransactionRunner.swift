@@ -82,6 +82,49 @@ struct TransactionRunner: Sendable {
         }
     }
 
+    /// Runs one autocommit statement that is safe to repeat once `recheck` has found it absent.
+    ///
+    /// The statement is its own transaction: hooks run right before and after it, and a lost
+    /// answer (lost connection, server gone, or an injected unknown outcome) is re-checked like an
+    /// unknown `COMMIT` before the statement runs again.
+    func runStatement<T>(
+        _ step: SettlementStep,
+        on pool: MariaDBPool,
+        _ query: SQLQuery,
+        result: (MariaDBExecuteResult) -> T,
+        recheck: () async throws -> T?
+    ) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let executed = try await pool.withConnection { connection in
+                    if let beforeCommit = hooks.beforeCommit { await beforeCommit(step, connection.connectionID) }
+                    return try await connection.execute(query)
+                }
+                if let afterCommit = hooks.afterCommit { try await afterCommit(step) }
+                return result(executed)
+            } catch let error as MariaDBError
+                where error.code == .commitOutcomeUnknown || error.code == .lostConnection || error.code == .serverGone {
+                if let committed = try await recheck() {
+                    logger.warning("statement outcome unknown; re-check found it committed", metadata: ["step": "\(step.rawValue)"])
+                    count("reward_settlement_commit_rechecks_total", step, ("found", "committed"))
+                    return committed
+                }
+                count("reward_settlement_commit_rechecks_total", step, ("found", "absent"))
+                logger.warning("statement outcome unknown; re-check found nothing committed, running it again",
+                               metadata: ["step": "\(step.rawValue)", "attempt": "\(attempt)"])
+                guard attempt < maxAttempts else { throw error }
+            } catch let error as MariaDBError where Self.worthRetrying(error) && attempt < maxAttempts {
+                logger.debug("statement failed, retrying", metadata: [
+                    "step": "\(step.rawValue)", "attempt": "\(attempt)", "error": "\(error.code)",
+                ])
+                count("reward_settlement_transaction_retries_total", step, ("error", "\(error.code)"))
+            }
+            try await backoff(attempt)
+        }
+    }
+
     /// Runs one idempotent autocommit statement (safe to repeat whatever its first outcome was).
     @discardableResult
     func runIdempotent(_ step: SettlementStep, on pool: MariaDBPool, _ query: SQLQuery) async throws -> MariaDBExecuteResult {

@@ -31,8 +31,8 @@ struct SettleCommand: AsyncParsableCommand {
     @Option(help: "Settlements per batch (per engine call, per raw transaction).")
     var batchSize = 500
 
-    @Option(help: "Concurrent batches in flight.")
-    var concurrency = 4
+    @Option(help: "Concurrent batches in flight (a consumer settles several partitions at once).")
+    var concurrency = 8
 
     @Option(help: "Distinct users the grants go to.")
     var users = 20_000
