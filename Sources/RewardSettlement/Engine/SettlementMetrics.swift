@@ -11,9 +11,8 @@ import Synchronization
 /// - `reward_settlement_batch_seconds`: one batch, claim to confirm
 final class SettlementMetrics: Sendable {
     private let factory: any MetricsFactory
-    private let counters = Mutex<[String: Counter]>([:])
-    private let timers = Mutex<[String: Metrics.Timer]>([:])
-    private let gauges = Mutex<[String: Gauge]>([:])
+    /// Made once per label and dimensions: a factory lookup per increment would cost more than it.
+    private let handles = Mutex<[String: any Sendable]>([:])
 
     init(factory: any MetricsFactory) {
         self.factory = factory
@@ -49,30 +48,24 @@ final class SettlementMetrics: Sendable {
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = Self.key(label, dimensions)
-        return counters.withLock { cache in
-            if let existing = cache[key] { return existing }
-            let made = Counter(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = made
-            return made
-        }
+        handle(label, dimensions) { Counter(label: $0, dimensions: $1, factory: $2) }
     }
 
     private func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
-        let key = Self.key(label, dimensions)
-        return timers.withLock { cache in
-            if let existing = cache[key] { return existing }
-            let made = Metrics.Timer(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = made
-            return made
-        }
+        handle(label, dimensions) { Metrics.Timer(label: $0, dimensions: $1, factory: $2) }
     }
 
     private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
-        let key = Self.key(label, dimensions)
-        return gauges.withLock { cache in
-            if let existing = cache[key] { return existing }
-            let made = Gauge(label: label, dimensions: dimensions, factory: factory)
+        handle(label, dimensions) { Gauge(label: $0, dimensions: $1, factory: $2) }
+    }
+
+    private func handle<Handle: Sendable>(
+        _ label: String, _ dimensions: [(String, String)], make: (String, [(String, String)], any MetricsFactory) -> Handle
+    ) -> Handle {
+        let key = "\(Handle.self)|" + Self.key(label, dimensions)
+        return handles.withLock { cache in
+            if let existing = cache[key] as? Handle { return existing }
+            let made = make(label, dimensions, factory)
             cache[key] = made
             return made
         }

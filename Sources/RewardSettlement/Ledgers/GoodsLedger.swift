@@ -34,69 +34,57 @@ public final class GoodsLedger: Ledger {
     }
 
     public func credit(_ credits: [LedgerCredit]) async -> [LedgerResult] {
-        var results = [LedgerResult?](repeating: nil, count: credits.count)
-        var valid: [Item] = []
-        for (index, credit) in credits.enumerated() {
-            if credit.amount > 0 {
-                valid.append(Item(index: index, credit: credit))
-            } else {
-                results[index] = .permanent(code: "invalid_quantity", message: "goods quantities must be positive")
-            }
+        await creditByUserShard(credits, shards: shards, maxBatchSize: maxBatchSize, refusal: { credit in
+            credit.amount > 0 ? nil : .permanent(code: "invalid_quantity", message: "goods quantities must be positive")
+        }) { [self] pool, items in
+            await self.creditChunk(items, on: pool)
         }
-        let chunks = shardedChunks(valid, shards: shards, maxChunk: maxBatchSize) { $0.credit.userID }
-        let chunkResults = await concurrentMap(chunks.map { Chunk(pool: $0.pool, items: $0.items) }, limit: 8) {
-            [self] chunk in await self.creditChunk(chunk)
-        }
-        for chunk in chunkResults {
-            for (index, result) in chunk { results[index] = result }
-        }
-        return results.map { $0 ?? .retriable("goods: no result") }
     }
 
-    private struct Item: Sendable {
-        var index: Int
-        var credit: LedgerCredit
-        var key: GrantKey { GrantKey(userID: credit.userID, orderID: credit.orderID.rawValue) }
-    }
-
-    private struct Chunk: Sendable {
-        var pool: MariaDBPool
-        var items: [Item]
-    }
-
+    /// The ledger's idempotency key: one grant per (user, order id).
     private struct GrantKey: Hashable, Comparable, Sendable {
         var userID: String
         var orderID: String
+
+        init(userID: String, orderID: String) {
+            self.userID = userID
+            self.orderID = orderID
+        }
+
+        init(_ credit: LedgerCredit) {
+            self.init(userID: credit.userID, orderID: credit.orderID.rawValue)
+        }
+
         static func < (a: GrantKey, b: GrantKey) -> Bool { (a.userID, a.orderID) < (b.userID, b.orderID) }
     }
 
-    private func creditChunk(_ chunk: Chunk) async -> [(Int, LedgerResult)] {
+    private func creditChunk(_ items: [IndexedCredit], on pool: MariaDBPool) async -> [(Int, LedgerResult)] {
         var firsts: [GrantKey: LedgerCredit] = [:]
-        for item in chunk.items where firsts[item.key] == nil { firsts[item.key] = item.credit }
+        for item in items where firsts[GrantKey(item.credit)] == nil { firsts[GrantKey(item.credit)] = item.credit }  // first wins
         let grants = firsts.sorted { $0.key < $1.key }
         do {
             var lastAttempt: Set<GrantKey> = []
             var attempts = 0
-            let inserted = try await runner.run(.ledger, on: chunk.pool) { connection in
+            let inserted = try await runner.run(.ledger, on: pool) { connection in
                 // Optimistic first, as in the wallet: the unique key refuses a grant that exists.
                 attempts += 1
                 lastAttempt = try await Self.insert(grants, readFirst: attempts > 1, on: connection)
                 return lastAttempt
             } recheck: {
                 let keys = Array(lastAttempt)
-                let existing = try await chunk.pool.withConnection { try await Self.existing(keys, on: $0) }
+                let existing = try await pool.withConnection { try await Self.existing(keys, on: $0) }
                 return keys.allSatisfy { existing.contains($0) } ? lastAttempt : nil
             }
             var seen = Set<GrantKey>()
-            return chunk.items.map { item in
+            return items.map { item in
                 let reference = "goods:\(item.credit.orderID.rawValue)"
-                let first = seen.insert(item.key).inserted
-                return (item.index, first && inserted.contains(item.key)
+                let first = seen.insert(GrantKey(item.credit)).inserted
+                return (item.index, first && inserted.contains(GrantKey(item.credit))
                     ? .credited(reference: reference) : .alreadyCredited(reference: reference))
             }
         } catch {
-            logger.warning("goods credit batch failed", metadata: ["credits": "\(chunk.items.count)", "error": "\(error)"])
-            return chunk.items.map { ($0.index, .retriable("goods: \(error)")) }
+            logger.warning("goods credit batch failed", metadata: ["credits": "\(items.count)", "error": "\(error)"])
+            return items.map { ($0.index, .retriable("goods: \(error)")) }
         }
     }
 

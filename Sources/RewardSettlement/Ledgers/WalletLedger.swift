@@ -40,28 +40,9 @@ public final class WalletLedger: Ledger {
     }
 
     public func credit(_ credits: [LedgerCredit]) async -> [LedgerResult] {
-        var results = [LedgerResult?](repeating: nil, count: credits.count)
-        var valid: [(index: Int, credit: LedgerCredit)] = []
-        for (index, credit) in credits.enumerated() {
-            if let refusal = Self.refusal(for: credit) {
-                results[index] = refusal
-            } else {
-                valid.append((index, credit))
-            }
+        await creditByUserShard(credits, shards: shards, maxBatchSize: maxBatchSize, refusal: Self.refusal) { [self] pool, items in
+            await self.creditChunk(items, on: pool)
         }
-        let chunks = shardedChunks(valid, shards: shards, maxChunk: maxBatchSize) { $0.credit.userID }
-        let chunkResults = await concurrentMap(chunks.map { ChunkInput(pool: $0.pool, items: $0.items) }, limit: 8) {
-            [self] chunk in await self.creditChunk(chunk)
-        }
-        for chunk in chunkResults {
-            for (index, result) in chunk { results[index] = result }
-        }
-        return results.map { $0 ?? .retriable("wallet: no result") }
-    }
-
-    private struct ChunkInput: Sendable {
-        var pool: MariaDBPool
-        var items: [(index: Int, credit: LedgerCredit)]
     }
 
     private static func refusal(for credit: LedgerCredit) -> LedgerResult? {
@@ -74,17 +55,17 @@ public final class WalletLedger: Ledger {
         return nil
     }
 
-    private func creditChunk(_ chunk: ChunkInput) async -> [(Int, LedgerResult)] {
+    private func creditChunk(_ items: [IndexedCredit], on pool: MariaDBPool) async -> [(Int, LedgerResult)] {
         // The first occurrence of a transfer id is the one credited; later ones in the batch repeat it.
         var firsts: [String: LedgerCredit] = [:]
-        for item in chunk.items where firsts[Self.transferID(item.credit)] == nil {
+        for item in items where firsts[Self.transferID(item.credit)] == nil {
             firsts[Self.transferID(item.credit)] = item.credit
         }
         let transfers = firsts.sorted { $0.key < $1.key }
         do {
             var lastAttempt = InsertOutcome()
             var attempts = 0
-            let fresh = try await runner.run(.ledger, on: chunk.pool) { connection in
+            let fresh = try await runner.run(.ledger, on: pool) { connection in
                 // Optimistic first: a credit the ledger already has is rare (a crash before the
                 // confirm, a race), and the unique key refuses it; the retry reads before it writes.
                 attempts += 1
@@ -93,11 +74,11 @@ public final class WalletLedger: Ledger {
             } recheck: {
                 // Committed if every transfer the lost attempt inserted now has its legs.
                 let keys = Array(lastAttempt.inserted)
-                let existing = try await chunk.pool.withConnection { try await Self.existingLegs(keys, on: $0) }
+                let existing = try await pool.withConnection { try await Self.existingLegs(keys, on: $0) }
                 return keys.allSatisfy { existing[$0] != nil } ? lastAttempt : nil
             }
             var seen = Set<String>()
-            return chunk.items.map { item in
+            return items.map { item in
                 let transfer = Self.transferID(item.credit)
                 let firstTime = seen.insert(transfer).inserted
                 if let mismatch = fresh.mismatched[transfer] { return (item.index, mismatch) }
@@ -105,8 +86,8 @@ public final class WalletLedger: Ledger {
                     ? .credited(reference: transfer) : .alreadyCredited(reference: transfer))
             }
         } catch {
-            logger.warning("wallet credit batch failed", metadata: ["credits": "\(chunk.items.count)", "error": "\(error)"])
-            return chunk.items.map { ($0.index, .retriable("wallet: \(error)")) }
+            logger.warning("wallet credit batch failed", metadata: ["credits": "\(items.count)", "error": "\(error)"])
+            return items.map { ($0.index, .retriable("wallet: \(error)")) }
         }
     }
 

@@ -41,44 +41,20 @@ struct TransactionRunner: Sendable {
         body: (MariaDBConnection) async throws -> T,
         recheck: () async throws -> T?
     ) async throws -> T {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                let value = try await pool.withConnection { connection in
-                    // READ COMMITTED: locking reads and unique keys carry the logic; without gap
-                    // locks, batches that share order ids deadlock far less often. A pool that sets
-                    // it on every connection saves the round trip.
-                    if pool.configuration.transactionIsolation != .readCommitted {
-                        try await connection.executeScript("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                    }
-                    return try await connection.withTransaction { connection in
-                        let value = try await body(connection)
-                        if let beforeCommit = hooks.beforeCommit { await beforeCommit(step, connection.connectionID) }
-                        return value
-                    }
+        try await attempting(step, unknownOutcome: { $0.code == .commitOutcomeUnknown }, recheck: recheck) {
+            try await pool.withConnection { connection in
+                // READ COMMITTED: locking reads and unique keys carry the logic; without gap
+                // locks, batches that share order ids deadlock far less often. A pool that sets
+                // it on every connection saves the round trip.
+                if pool.configuration.transactionIsolation != .readCommitted {
+                    try await connection.executeScript("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                 }
-                if let afterCommit = hooks.afterCommit { try await afterCommit(step) }
-                return value
-            } catch let error as MariaDBError where error.code == .commitOutcomeUnknown {
-                // Read back before anything else: the work may be committed.
-                if let committed = try await recheck() {
-                    logger.warning("commit outcome unknown; re-check found it committed",
-                                   metadata: ["step": "\(step.rawValue)"])
-                    count("reward_settlement_commit_rechecks_total", step, ("found", "committed"))
-                    return committed
+                return try await connection.withTransaction { connection in
+                    let value = try await body(connection)
+                    if let beforeCommit = hooks.beforeCommit { await beforeCommit(step, connection.connectionID) }
+                    return value
                 }
-                count("reward_settlement_commit_rechecks_total", step, ("found", "absent"))
-                logger.warning("commit outcome unknown; re-check found nothing committed, running it again",
-                               metadata: ["step": "\(step.rawValue)", "attempt": "\(attempt)"])
-                guard attempt < maxAttempts else { throw error }
-            } catch let error as MariaDBError where Self.worthRetrying(error) && attempt < maxAttempts {
-                logger.debug("transaction failed, retrying", metadata: [
-                    "step": "\(step.rawValue)", "attempt": "\(attempt)", "error": "\(error.code)",
-                ])
-                count("reward_settlement_transaction_retries_total", step, ("error", "\(error.code)"))
             }
-            try await backoff(attempt)
         }
     }
 
@@ -94,47 +70,54 @@ struct TransactionRunner: Sendable {
         result: (MariaDBExecuteResult) -> T,
         recheck: () async throws -> T?
     ) async throws -> T {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                let executed = try await pool.withConnection { connection in
-                    if let beforeCommit = hooks.beforeCommit { await beforeCommit(step, connection.connectionID) }
-                    return try await connection.execute(query)
-                }
-                if let afterCommit = hooks.afterCommit { try await afterCommit(step) }
-                return result(executed)
-            } catch let error as MariaDBError
-                where error.code == .commitOutcomeUnknown || error.code == .lostConnection || error.code == .serverGone {
-                if let committed = try await recheck() {
-                    logger.warning("statement outcome unknown; re-check found it committed", metadata: ["step": "\(step.rawValue)"])
-                    count("reward_settlement_commit_rechecks_total", step, ("found", "committed"))
-                    return committed
-                }
-                count("reward_settlement_commit_rechecks_total", step, ("found", "absent"))
-                logger.warning("statement outcome unknown; re-check found nothing committed, running it again",
-                               metadata: ["step": "\(step.rawValue)", "attempt": "\(attempt)"])
-                guard attempt < maxAttempts else { throw error }
-            } catch let error as MariaDBError where Self.worthRetrying(error) && attempt < maxAttempts {
-                logger.debug("statement failed, retrying", metadata: [
-                    "step": "\(step.rawValue)", "attempt": "\(attempt)", "error": "\(error.code)",
-                ])
-                count("reward_settlement_transaction_retries_total", step, ("error", "\(error.code)"))
-            }
-            try await backoff(attempt)
+        let lostAnswer: (MariaDBError) -> Bool = {
+            $0.code == .commitOutcomeUnknown || $0.code == .lostConnection || $0.code == .serverGone
+        }
+        return try await attempting(step, unknownOutcome: lostAnswer, recheck: recheck) {
+            result(try await pool.withConnection { connection in
+                if let beforeCommit = hooks.beforeCommit { await beforeCommit(step, connection.connectionID) }
+                return try await connection.execute(query)
+            })
         }
     }
 
     /// Runs one idempotent autocommit statement (safe to repeat whatever its first outcome was).
     @discardableResult
     func runIdempotent(_ step: SettlementStep, on pool: MariaDBPool, _ query: SQLQuery) async throws -> MariaDBExecuteResult {
+        try await attempting(step, unknownOutcome: { _ in false }, recheck: { nil }) {
+            try await pool.execute(query)
+        }
+    }
+
+    /// The loop behind every run: an unknown outcome is re-checked first and run again only when
+    /// absent; errors worth retrying back off and run again; anything else, or the last attempt's
+    /// error, is thrown.
+    private func attempting<T>(
+        _ step: SettlementStep,
+        unknownOutcome: (MariaDBError) -> Bool,
+        recheck: () async throws -> T?,
+        _ operation: () async throws -> T
+    ) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await pool.execute(query)
+                let value = try await operation()
+                if let afterCommit = hooks.afterCommit { try await afterCommit(step) }
+                return value
+            } catch let error as MariaDBError where unknownOutcome(error) {
+                // Read back before anything else: the work may be committed.
+                if let committed = try await recheck() {
+                    logger.warning("commit outcome unknown; re-check found it committed", metadata: ["step": "\(step.rawValue)"])
+                    count("reward_settlement_commit_rechecks_total", step, ("found", "committed"))
+                    return committed
+                }
+                count("reward_settlement_commit_rechecks_total", step, ("found", "absent"))
+                logger.warning("commit outcome unknown; re-check found nothing committed, running it again",
+                               metadata: ["step": "\(step.rawValue)", "attempt": "\(attempt)"])
+                guard attempt < maxAttempts else { throw error }
             } catch let error as MariaDBError where Self.worthRetrying(error) && attempt < maxAttempts {
-                logger.debug("statement failed, retrying", metadata: [
+                logger.debug("transaction failed, retrying", metadata: [
                     "step": "\(step.rawValue)", "attempt": "\(attempt)", "error": "\(error.code)",
                 ])
                 count("reward_settlement_transaction_retries_total", step, ("error", "\(error.code)"))
