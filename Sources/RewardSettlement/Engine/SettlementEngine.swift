@@ -139,21 +139,13 @@ public final class SettlementEngine: Sendable {
         }
         let rows: [String: ClaimRow]
         do {
-            rows = try await claims.claim(newClaims, on: batch.pool, now: Date()) { rows in
-                ClaimDecisions(groups: groups, rows: rows).anomalies
-            }
+            rows = try await claims.claim(newClaims, on: batch.pool, now: Date())
         } catch {
             logger.warning("claim batch failed", metadata: ["orders": "\(groups.count)", "error": "\(error)"])
             return groups.flatMap { $0.items.map { ($0.index, .retriable("claim: \(error)")) } }
         }
         let decisions = ClaimDecisions(groups: groups, rows: rows)
-        for (item, conflict) in decisions.conflicts {
-            logger.error("order id reused with another identity: refused, recorded in order_anomalies", metadata: [
-                "order_id": "\(conflict.orderID)", "differs": "\(conflict.differingFields.joined(separator: ","))",
-                "source": "\(item.request.source.detail)",
-            ])
-            outcomes[item.index] = .conflict(conflict)
-        }
+        await recordConflicts(decisions, on: batch.pool, &outcomes)
         for item in decisions.unclaimed { outcomes[item.index] = .retriable("claim row missing after claim") }
         var pending: [ClaimDecisions.Settler] = []
         for settler in decisions.settlers {
@@ -191,6 +183,26 @@ public final class SettlementEngine: Sendable {
             }
         }
         return outcomes.map { ($0.key, $0.value) }
+    }
+
+    /// Records the batch's conflicts before answering them: a conflict is only reported once it
+    /// is in `order_anomalies`. A failure here touches the conflicting requests only.
+    private func recordConflicts(_ decisions: ClaimDecisions, on pool: MariaDBPool, _ outcomes: inout [Int: SettlementOutcome]) async {
+        guard !decisions.conflicts.isEmpty else { return }
+        do {
+            try await claims.recordAnomalies(decisions.anomalies, on: pool, now: Date())
+        } catch {
+            logger.warning("recording conflicts failed", metadata: ["conflicts": "\(decisions.conflicts.count)", "error": "\(error)"])
+            for (item, _) in decisions.conflicts { outcomes[item.index] = .retriable("recording the conflict: \(error)") }
+            return
+        }
+        for (item, conflict) in decisions.conflicts {
+            logger.error("order id reused with another identity: refused, recorded in order_anomalies", metadata: [
+                "order_id": "\(conflict.orderID)", "differs": "\(conflict.differingFields.joined(separator: ","))",
+                "source": "\(item.request.source.detail)",
+            ])
+            outcomes[item.index] = .conflict(conflict)
+        }
     }
 
     private func halt<Entry>(after step: SettlementStep, _ entries: [Entry], _ outcomes: inout [Int: SettlementOutcome]) -> [Entry]

@@ -35,14 +35,9 @@ struct ClaimStore: Sendable {
     /// `INSERT … ON DUPLICATE KEY UPDATE attempts = attempts + 1` (autocommit: one statement is its
     /// own transaction, and a round trip per batch counts) claims new order ids and counts repeats.
     /// When every row was new they are ours and need no reading back; otherwise the rows are read
-    /// (ours or an earlier claimer's). Conflicts that `anomalies` finds in them are recorded
-    /// before this returns, in a transaction of their own that locks the claims, so a conflict is
-    /// recorded once however many settlers see it.
+    /// (ours or an earlier claimer's).
     /// - Parameter claims: Distinct order ids of one claims shard.
-    func claim(
-        _ claims: [NewClaim], on pool: MariaDBPool, now: Date,
-        anomalies: ([String: ClaimRow]) -> [OrderAnomaly]
-    ) async throws -> [String: ClaimRow] {
+    func claim(_ claims: [NewClaim], on pool: MariaDBPool, now: Date) async throws -> [String: ClaimRow] {
         // Sorted, so concurrent batches lock shared order ids in the same order.
         let sorted = claims.sorted { $0.orderID < $1.orderID }
         let orderIDs = sorted.map(\.orderID)
@@ -69,16 +64,16 @@ struct ClaimStore: Sendable {
             let rows = try await pool.withConnection { try await Self.read(orderIDs, on: $0) }
             return rows.count == orderIDs.count ? false : nil
         }
-        let rows = allNew
-            ? Dictionary(uniqueKeysWithValues: sorted.map {
+        guard !allNew else {
+            return Dictionary(uniqueKeysWithValues: sorted.map {
                 ($0.orderID, ClaimRow(identity: $0.identity, ledger: $0.ledger, state: .claimed, ledgerReference: nil))
             })
-            : try await pool.withConnection { try await Self.read(orderIDs, on: $0) }
-        try await recordAnomalies(anomalies(rows), on: pool, now: now)
-        return rows
+        }
+        return try await pool.withConnection { try await Self.read(orderIDs, on: $0) }
     }
 
-    /// Records conflicts that are not recorded yet, in a transaction of their own.
+    /// Records conflicts that are not recorded yet, in a transaction of their own that locks the
+    /// claims first, so a conflict is recorded once however many settlers see it at once.
     func recordAnomalies(_ anomalies: [OrderAnomaly], on pool: MariaDBPool, now: Date) async throws {
         guard !anomalies.isEmpty else { return }
         try await runner.run(.claim, on: pool) { connection in
