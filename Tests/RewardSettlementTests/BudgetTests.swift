@@ -67,7 +67,7 @@ struct BudgetTests {
             async let b = ExactlyOnceLoadTests.feed(
                 events.shuffled().map { SettlementRequest(event: $0, source: .withdrawal(requestID: "w")) },
                 to: engineB, tasks: 3, batch: 90)
-            let all = try await a + b
+            let all = try await a.outcomes + b.outcomes
             #expect(all.allSatisfy { $0.isSettled || $0.isHeld }, "\(tally(all)): \(Set(all.filter { $0.isRetriable }).prefix(3))")
             let credited = try await Self.credited(fixture)
             let (issued, held) = try await Self.budget(fixture)

@@ -19,16 +19,7 @@ struct CommitOutcomeUnknownTests {
         hooks.beforeCommit = { current, connectionID in
             guard current == step, fired.withLock({ count in defer { count += 1 }; return count == 0 }) else { return }
             do {
-                try await killer.withConnection { connection in
-                    try await connection.executeScript("KILL CONNECTION \(connectionID)")
-                    // Wait until the server really dropped it, so COMMIT meets a dead socket.
-                    for _ in 0..<500 {
-                        let rows = try await connection.query(
-                            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = \(connectionID)")
-                        if try rows[0].decode("n", as: Int.self) == 0 { return }
-                        try await Task.sleep(for: .milliseconds(10))
-                    }
-                }
+                try await killer.withConnection { try await TestMariaDB.kill(connectionID, from: $0) }
             } catch {
                 Issue.record("could not kill connection \(connectionID): \(error)")
             }

@@ -20,12 +20,15 @@ struct ConcurrencyTests {
                 events.reversed().map { SettlementRequest(event: $0, source: .withdrawal(requestID: "w-1")) },
                 to: withdrawal, tasks: 2, batch: 70)
             let (first, second) = try await (a, b)
-            let secondByOrder = Array(second.reversed())
+            let secondByOrder = Array(second.outcomes.reversed())
             for index in events.indices {
-                let pair = [first[index], secondByOrder[index]]
-                #expect(pair.filter { $0.isCredited }.count == 1, "order \(index): \(pair)")
+                let pair = [first.outcomes[index], secondByOrder[index]]
+                // Exactly one "credited", unless a retried request found its own earlier credit.
+                let credited = pair.filter { $0.isCredited }.count
+                #expect(credited == 1 || (credited == 0 && first.retried + second.retried > 0), "order \(index): \(pair)")
                 #expect(pair.allSatisfy { $0.isSettled }, "order \(index): \(pair)")
             }
+            #expect(first.retried + second.retried < 50, "races should rarely exhaust the retries")
             let expected = events.reduce(into: [SettlementFixture.AccountKey: Int64]()) {
                 $0[.init(userID: $1.user.id, currency: "CNY"), default: 0] += $1.bonus.amount
             }

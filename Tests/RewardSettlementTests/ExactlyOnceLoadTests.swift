@@ -84,19 +84,24 @@ struct ExactlyOnceLoadTests {
             let engine = fixture.engine(logger: quiet)
             let started = ContinuousClock.now
             var outcomes: [SettlementOutcome] = []
+            var retried = 0
             for phase in [firstPhase, secondPhase] {
-                outcomes += try await Self.feed(phase, to: engine, tasks: 4, batch: 500)
+                let fed = try await Self.feed(phase, to: engine, tasks: 4, batch: 500)
+                outcomes += fed.outcomes
+                retried += fed.retried
             }
             let requests = firstPhase + secondPhase
             let elapsed = ContinuousClock.now - started
-            print("load100k: \(requests.count) requests settled in \(elapsed)")
+            print("load100k: \(requests.count) requests settled in \(elapsed), \(retried) retriable answers settled again")
 
-            // Every outcome is one of the three expected, in the expected numbers.
+            // Every request ends settled or refused as a conflict. "Credited by this call" at most
+            // once per order id; fewer only where a retried request found its own earlier credit.
             let counts = tally(outcomes)
-            #expect(counts["credited"] == 100_000, "\(counts)")
-            #expect(counts["already_credited"] == 10_000, "\(counts)")
+            #expect((counts["credited"] ?? 0) + (counts["already_credited"] ?? 0) == 110_000, "\(counts)")
             #expect(counts["conflict"] == 1_000, "\(counts)")
-            #expect(counts.count == 3, "unexpected outcomes: \(counts)")
+            #expect(counts.count == 3, "unexpected outcomes: \(counts); \(Array(Set(outcomes.filter { $0.isRetriable })).prefix(3))")
+            #expect((counts["credited"] ?? 0) <= 100_000 && (counts["credited"] ?? 0) >= 100_000 - retried, "\(counts)")
+            #expect(retried < requests.count / 100, "\(retried) retriable answers: races should be rare")
             for (request, outcome) in zip(requests, outcomes) where outcome.isConflict {
                 #expect(conflictOrders.contains(request.event.orderID.rawValue))
             }
@@ -142,8 +147,29 @@ struct ExactlyOnceLoadTests {
         }
     }
 
-    /// Feeds `requests` in batches from `tasks` concurrent tasks; outcomes in input order.
-    static func feed(_ requests: [SettlementRequest], to engine: SettlementEngine, tasks: Int, batch: Int) async throws
+    /// What a feed ended with: the final outcome per request, and how many retriable answers were
+    /// settled again.
+    struct Fed: Sendable {
+        var outcomes: [SettlementOutcome]
+        var retried: Int
+    }
+
+    /// Feeds `requests` in batches from `tasks` concurrent tasks, like consumers: a retriable
+    /// answer is settled again (a few rounds) and the final outcome kept; outcomes in input order.
+    static func feed(_ requests: [SettlementRequest], to engine: SettlementEngine, tasks: Int, batch: Int) async throws -> Fed {
+        var outcomes = try await feedOnce(requests, to: engine, tasks: tasks, batch: batch)
+        var retried = 0
+        for _ in 0..<5 {
+            let again = outcomes.indices.filter { outcomes[$0].isRetriable }
+            guard !again.isEmpty else { break }
+            retried += again.count
+            let second = try await feedOnce(again.map { requests[$0] }, to: engine, tasks: tasks, batch: batch)
+            for (index, outcome) in zip(again, second) { outcomes[index] = outcome }
+        }
+        return Fed(outcomes: outcomes, retried: retried)
+    }
+
+    private static func feedOnce(_ requests: [SettlementRequest], to engine: SettlementEngine, tasks: Int, batch: Int) async throws
         -> [SettlementOutcome]
     {
         let batches = stride(from: 0, to: requests.count, by: batch).map { start in

@@ -42,8 +42,10 @@ struct ShardingTests {
             var reused = events[7]
             reused.user = User(id: "intruder", deviceID: "d", appID: "app")
             requests.append(SettlementRequest(event: reused, source: .replay))
-            let outcomes = try await ExactlyOnceLoadTests.feed(requests, to: engine, tasks: 3, batch: 200)
-            #expect(tally(outcomes) == ["credited": 1000, "already_credited": 100, "conflict": 1])
+            let fed = try await ExactlyOnceLoadTests.feed(requests, to: engine, tasks: 3, batch: 200)
+            let counts = tally(fed.outcomes)
+            #expect((counts["credited"] ?? 0) + (counts["already_credited"] ?? 0) == 1100 && counts["conflict"] == 1, "\(counts)")
+            #expect((counts["credited"] ?? 0) >= 1000 - fed.retried && (counts["credited"] ?? 0) <= 1000)
 
             // Every claim and anomaly on the shard of its order id, every wallet row on its user's.
             var claimCount = 0
