@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "MariaDB", targets: ["MariaDB"]),
         .library(name: "RewardCore", targets: ["RewardCore"]),
         .library(name: "RewardSDK", targets: ["RewardSDK"]),
+        .library(name: "RewardSettlement", targets: ["RewardSettlement"]),
+        .library(name: "DownstreamSimulator", targets: ["DownstreamSimulator"]),
         .executable(name: "reward-admin", targets: ["reward-admin"]),
         .executable(name: "reward-bench", targets: ["reward-bench"]),
     ],
@@ -29,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages. Only Kafka and MariaDB import these.
@@ -100,9 +106,38 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Settlement: order claims, budgets, ledgers, rate limits, the engine every path settles through.
+        .target(
+            name: "RewardSettlement",
+            dependencies: [
+                "MariaDB",
+                "RewardCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // A slow third-party ledger on loopback: capacity per 100 ms slice, latency, errors, stats.
+        .target(
+            name: "DownstreamSimulator",
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "reward-admin",
             dependencies: [
+                "DownstreamSimulator",
                 "Kafka",
                 "MariaDB",
                 "RewardCore",
@@ -114,18 +149,22 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // Load generator for the whole path; subcommands per stage (sdk now; settle, withdraw later).
+        // Load and throughput measurements of the whole path (not tests).
         .executableTarget(
             name: "reward-bench",
             dependencies: [
                 "Kafka",
+                "MariaDB",
                 "RewardCore",
                 "RewardOps",
                 "RewardSDK",
+                "RewardSettlement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
@@ -161,7 +200,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MariaDBTests",
-            dependencies: ["MariaDB", "RewardTestKit"],
+            dependencies: ["MariaDB", "RewardTestKit", .product(name: "Configuration", package: "swift-configuration")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -176,6 +215,25 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RewardSettlementTests",
+            dependencies: [
+                "DownstreamSimulator",
+                "MariaDB",
+                "RewardCore",
+                "RewardOps",
+                "RewardSettlement",
+                "RewardTestKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -51,6 +51,7 @@ public actor MariaDBServerProcess {
         process.arguments = [
             "--no-defaults",
             "--datadir=\(directory.path)/data",
+            "--tmpdir=\(directory.path)",
             "--user=\(Self.userName())",
             "--socket=\(directory.path)/sock",
             "--port=\(configuration.port)",

@@ -84,6 +84,22 @@ public enum TestMariaDB {
         }
     }
 
+    /// Kills another connection (`KILL CONNECTION`) and waits until the server has really dropped
+    /// it, so that connection's next request — a `COMMIT`, say — meets a dead socket.
+    /// - Parameters:
+    ///   - connectionID: The victim's ``MariaDBConnection/connectionID``.
+    ///   - killer: Another connection to the same server.
+    /// - Throws: ``MariaDBError``, or ``TestEnvironmentError`` when the victim is still there after 5 s.
+    public static func kill(_ connectionID: UInt64, from killer: MariaDBConnection) async throws {
+        try await killer.executeScript("KILL CONNECTION \(connectionID)")
+        for _ in 0..<500 {
+            let rows = try await killer.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = \(connectionID)")
+            if try rows[0].decode("n", as: Int.self) == 0 { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestEnvironmentError("connection \(connectionID) was still there 5 s after KILL CONNECTION")
+    }
+
     /// A logger that discards everything, so tests never touch the global logging bootstrap.
     public static let quietLogger = Logger(label: "reward.test.mariadb") { _ in SwiftLogNoOpLogHandler() }
 

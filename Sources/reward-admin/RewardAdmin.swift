@@ -5,12 +5,14 @@ import ArgumentParser
 struct RewardAdmin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reward-admin",
-        abstract: "Operate the reward pipeline: schema, topics, dev clusters, status.",
+        abstract: "Operate the reward pipeline: schema, topics, dev clusters, status, a simulated downstream.",
         discussion: """
             Settings come from REWARD_* environment variables and the JSON file named by REWARD_CONFIG
             (for example REWARD_DB_HOST, REWARD_DB_PORT, REWARD_DB_NAME; REWARD_KAFKA_CLUSTERS for the
             cluster directory file). Commands that change something print what they did.
             """,
-        subcommands: [MigrateCommand.self, TopicsCommand.self, DevKafkaCommand.self, StatusCommand.self]
+        subcommands: [
+            MigrateCommand.self, TopicsCommand.self, DevKafkaCommand.self, StatusCommand.self, DownstreamSimCommand.self,
+        ]
     )
 }

@@ -1,12 +1,18 @@
 import ArgumentParser
 
-/// Load generator for the whole path, one subcommand per stage (`sdk` now; `settle` and
-/// `withdraw` later). Each subcommand measures against a baseline taken in the same run and
-/// prints the ratio on its last line.
+/// Load and throughput runs over the whole path, one subcommand per stage. Each measures against
+/// a baseline taken in the same run and prints the ratio on its last line. Not tests: the numbers
+/// depend on the machine (build with -c release).
 @main
 struct RewardBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reward-bench",
-        abstract: "Benchmark the reward pipeline (build with -c release).",
-        subcommands: [SDKBenchCommand.self])
+        abstract: "Measure the reward pipeline against raw baselines from the same run (build with -c release).",
+        discussion: """
+            Settings come from REWARD_* environment variables and the JSON file named by REWARD_CONFIG
+            (REWARD_DB_HOST, REWARD_DB_PORT, REWARD_DB_USER, REWARD_DB_PASSWORD). Benchmarks that need a
+            database create their own and drop it afterwards.
+            """,
+        subcommands: [SDKBenchCommand.self, SettleCommand.self]
+    )
 }

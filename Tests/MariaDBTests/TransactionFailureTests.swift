@@ -55,15 +55,7 @@ import Testing
                 try await pool.withConnection { killer in
                     try await pool.withTransaction { connection in
                         try await connection.execute("INSERT INTO t VALUES (\(1))")
-                        let id = connection.connectionID
-                        try await killer.executeScript("KILL CONNECTION \(id)")
-                        // Wait until the server has really dropped it, so COMMIT meets a dead socket.
-                        for _ in 0..<500 {
-                            let rows = try await killer.query(
-                                "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = \(id)")
-                            if try rows[0].decode("n", as: Int.self) == 0 { break }
-                            try await Task.sleep(for: .milliseconds(10))
-                        }
+                        try await TestMariaDB.kill(connection.connectionID, from: killer)
                     }
                 }
             }

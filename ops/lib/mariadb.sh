@@ -30,7 +30,9 @@ mariadb_start() {
             { echo "mariadb: install-db failed, see $dir/install.log" >&2; return 1; }
     fi
     echo "$port" >"$dir/port"
-    mariadbd --no-defaults --datadir="$dir/data" --user="$(id -un)" \
+    # A temp folder of its own: servers of parallel runs (other worktrees) share /tmp otherwise.
+    mkdir -p "$dir/tmp"
+    mariadbd --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --user="$(id -un)" \
         --socket="$dir/mysqld.sock" --port="$port" --bind-address=127.0.0.1 \
         --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
         --skip-log-bin --skip-name-resolve --max-connections=1000 \

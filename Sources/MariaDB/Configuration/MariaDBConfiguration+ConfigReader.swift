@@ -9,6 +9,8 @@ extension MariaDBConfiguration {
     /// - `name` (string, optional): the database
     /// - `pool.maxConnections` (int, default 8), `pool.acquireTimeoutMs` (int, default 10000)
     /// - `connectTimeoutMs`, `readTimeoutMs`, `writeTimeoutMs`, `lockWaitTimeoutMs` (int)
+    /// - `transactionIsolation` (string, optional): `READ COMMITTED`, `REPEATABLE READ`, … (also
+    ///   with dashes or underscores, any case); an unknown value keeps the server's default
     public init(config: ConfigReader) {
         self.init(
             user: config.string(forKey: "user", default: "reward"),
@@ -23,6 +25,9 @@ extension MariaDBConfiguration {
         readTimeout = config.milliseconds("readTimeoutMs", default: readTimeout)
         writeTimeout = config.milliseconds("writeTimeoutMs", default: writeTimeout)
         lockWaitTimeout = config.milliseconds("lockWaitTimeoutMs", default: lockWaitTimeout)
+        transactionIsolation = config.string(forKey: "transactionIsolation").flatMap { text in
+            TransactionIsolation(rawValue: String(text.uppercased().map { $0 == "-" || $0 == "_" ? " " : $0 }))
+        }
     }
 }
 

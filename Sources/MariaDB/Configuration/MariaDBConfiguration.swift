@@ -45,6 +45,18 @@ public struct MariaDBConfiguration: Sendable, CustomStringConvertible {
     public var pool = PoolOptions()
     /// The `time_zone` set on every connection. Default `+00:00`: all `DATETIME` values are UTC.
     public var sessionTimeZone: String = "+00:00"
+    /// The isolation level set on every connection when it opens; `nil` keeps the server's default
+    /// (`REPEATABLE READ`). Settlement runs its transactions at `READ COMMITTED` and skips a
+    /// per-transaction `SET` when the pool already says so.
+    public var transactionIsolation: TransactionIsolation?
+
+    /// A transaction isolation level.
+    public enum TransactionIsolation: String, Sendable, Hashable, CaseIterable {
+        case readUncommitted = "READ UNCOMMITTED"
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
 
     /// Creates a configuration.
     /// - Parameters:

@@ -28,6 +28,10 @@ extension ConnectionHandle {
         cmariadb_set_option_string(
             mysql, MYSQL_INIT_COMMAND,
             "SET time_zone = '\(configuration.sessionTimeZone)', innodb_lock_wait_timeout = \(lockWait)")
+        if let isolation = configuration.transactionIsolation {
+            // A second init command (Connector/C runs them in order): the level every transaction runs at.
+            cmariadb_set_option_string(mysql, MYSQL_INIT_COMMAND, "SET SESSION TRANSACTION ISOLATION LEVEL \(isolation.rawValue)")
+        }
         let useSocket = configuration.unixSocket != nil
         cmariadb_set_option_uint(
             mysql, MYSQL_OPT_PROTOCOL, useSocket ? MYSQL_PROTOCOL_SOCKET.rawValue : MYSQL_PROTOCOL_TCP.rawValue)

@@ -12,7 +12,7 @@ struct CommandContext {
     let config: ConfigReader
 
     static func make(label: String = "reward-admin") async throws -> CommandContext {
-        LoggingBootstrap.once()
+        ProcessLogging.bootstrapOnce(defaultLevel: .info)
         return CommandContext(logger: Logger(label: label), config: try await RewardConfiguration.reader())
     }
 
@@ -32,18 +32,4 @@ struct CommandContext {
         }
         return KafkaTopicAdministration(admin: admin)
     }
-}
-
-/// Executables bootstrap logging once; libraries only ever receive a `Logger`.
-enum LoggingBootstrap {
-    private static let done: Void = {
-        let level = ProcessInfo.processInfo.environment["REWARD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-    }()
-
-    static func once() { _ = done }
 }

@@ -1,0 +1,66 @@
+/// The behaviour knobs of the simulated downstream, changeable live with `POST /control`.
+public struct SimulatorKnobs: Sendable, Hashable, Codable {
+    /// Requests admitted per 100 ms wall-clock slice; the rest get 429.
+    public var capacityPerSlice: Int
+    /// Added before every answer.
+    public var latencyMilliseconds: Int
+    /// The fraction of admitted requests answered 500 without crediting.
+    public var errorRate: Double
+
+    public init(capacityPerSlice: Int = 100, latencyMilliseconds: Int = 0, errorRate: Double = 0) {
+        self.capacityPerSlice = capacityPerSlice
+        self.latencyMilliseconds = latencyMilliseconds
+        self.errorRate = errorRate
+    }
+}
+
+/// The body of `POST /control`: only the fields present change.
+public struct SimulatorControl: Sendable, Hashable, Codable {
+    public var capacityPerSlice: Int?
+    public var latencyMs: Int?
+    public var errorRate: Double?
+
+    public init(capacityPerSlice: Int? = nil, latencyMs: Int? = nil, errorRate: Double? = nil) {
+        self.capacityPerSlice = capacityPerSlice
+        self.latencyMs = latencyMs
+        self.errorRate = errorRate
+    }
+}
+
+/// `GET /stats`: what the downstream saw, for exactly-once and rate-cap checks.
+public struct SimulatorStats: Sendable, Hashable, Codable {
+    /// Requests admitted in one 100 ms slice (slice = epoch ms / 100), 429s not counted.
+    public struct Slice: Sendable, Hashable, Codable {
+        public var slice: Int64
+        public var count: Int
+    }
+
+    /// Credits made (first request per key).
+    public var accepted: Int
+    /// Distinct order ids credited: equals `accepted` when nothing was credited twice.
+    public var distinctOrderIds: Int
+    /// Repeats of a credited key with the same payload (answered 409 with the first reference).
+    public var duplicates: Int
+    /// Repeats of a credited key with another payload (answered 422).
+    public var keyReused: Int
+    /// Requests refused for the slice capacity (429).
+    public var rejected429: Int
+    /// Requests answered 500 by the injected error rate.
+    public var injectedErrors: Int
+    /// Requests without a key or with an unreadable body (400).
+    public var invalid: Int
+    public var capacityPerSlice: Int
+    /// The most requests any slice admitted.
+    public var maxPerSlice: Int
+    /// The admitted count of each recent slice, oldest first.
+    public var slices: [Slice]
+}
+
+/// The body of `POST /credits`.
+struct CreditRequest: Codable {
+    var orderId: String
+    var userId: String
+    var rewardType: String
+    var amount: Int64
+    var unit: String
+}
