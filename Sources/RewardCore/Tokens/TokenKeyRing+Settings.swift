@@ -1,3 +1,4 @@
+public import Configuration
 import Foundation
 
 extension TokenKeyRing {
@@ -29,5 +30,26 @@ extension TokenKeyRing {
             parsed[id] = [UInt8](data)
         }
         try self.init(keys: parsed, currentKeyID: currentKeyID, lifetime: lifetime)
+    }
+}
+
+extension TokenKeyRing {
+    /// Reads the ring from the `tokens` scope of the settings, the same way in every process.
+    ///
+    /// ## Configuration keys
+    /// - `keys` (string, **secret**, required): `1:<base64>,2:<base64>`, keys ≥ 32 bytes.
+    /// - `currentKeyID` (int, required): the key new tokens are signed with.
+    /// - `lifetimeSeconds` (int, default 30 days).
+    /// - Throws: ``ConfigurationError``; messages never contain key material.
+    public init(config: ConfigReader) throws(ConfigurationError) {
+        guard let keys = config.string(forKey: "keys", isSecret: true), !keys.isEmpty else {
+            throw ConfigurationError(code: "tokens.missing", message: "tokens.keys (REWARD_TOKENS_KEYS) is not set")
+        }
+        guard let current = config.int(forKey: "currentKeyID"), let currentKeyID = UInt8(exactly: current) else {
+            throw ConfigurationError(code: "tokens.missing",
+                                     message: "tokens.currentKeyID (REWARD_TOKENS_CURRENT_KEY_ID) is not set to a key id 0-255")
+        }
+        let lifetime = Duration.seconds(config.int(forKey: "lifetimeSeconds", default: 30 * 24 * 3600))
+        try self.init(settings: keys, currentKeyID: currentKeyID, lifetime: lifetime)
     }
 }

@@ -44,15 +44,7 @@ extension RewardClientConfiguration {
         }
         let catalog = try RewardCatalog.load(from: config.string(forKey: "sdk.catalog", default: "ops/config/reward-types.json"))
 
-        guard let keys = config.string(forKey: "tokens.keys", isSecret: true), !keys.isEmpty else {
-            throw ConfigurationError(code: "tokens.missing", message: "tokens.keys (REWARD_TOKENS_KEYS) is not set")
-        }
-        guard let current = config.int(forKey: "tokens.currentKeyID"), let currentKeyID = UInt8(exactly: current) else {
-            throw ConfigurationError(code: "tokens.missing",
-                                     message: "tokens.currentKeyID (REWARD_TOKENS_CURRENT_KEY_ID) is not set to a key id 0-255")
-        }
-        let lifetime = Duration.seconds(config.int(forKey: "tokens.lifetimeSeconds", default: 30 * 24 * 3600))
-        let keyRing = try TokenKeyRing(settings: keys, currentKeyID: currentKeyID, lifetime: lifetime)
+        let keyRing = try TokenKeyRing(config: config.scoped(to: "tokens"))
 
         self.init(clusters: clusters, catalog: catalog, keyRing: keyRing,
                   spoolDirectory: config.string(forKey: "sdk.spool.directory", default: ".local/spool"))
