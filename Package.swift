@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "DownstreamSimulator", targets: ["DownstreamSimulator"]),
         .executable(name: "reward-admin", targets: ["reward-admin"]),
         .executable(name: "reward-bench", targets: ["reward-bench"]),
+        .executable(name: "reward-consumer", targets: ["reward-consumer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -149,6 +150,41 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The lane consumer runtime: decode, verify, rate-limit, settle, park, commit.
+        .target(
+            name: "RewardConsumer",
+            dependencies: [
+                "Kafka", "MariaDB", "RewardCore", "RewardSettlement",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // What every executable shares: metrics bootstrap, the /metrics and /healthz server.
+        .target(
+            name: "RewardRuntime",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "reward-consumer",
+            dependencies: [
+                "Kafka", "MariaDB", "RewardConsumer", "RewardCore", "RewardOps", "RewardRuntime", "RewardSettlement",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // Load and throughput measurements of the whole path (not tests).
         .executableTarget(
             name: "reward-bench",
@@ -187,6 +223,9 @@ let package = Package(
             name: "RewardTestKit",
             dependencies: [
                 "Kafka",
+                "RewardOps",
+                "RewardSettlement",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "MariaDB",
                 "RewardCore",
                 .product(name: "Logging", package: "swift-log"),
@@ -235,6 +274,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RewardConsumerTests",
+            dependencies: ["RewardConsumer", "RewardSettlement", "RewardSDK", "RewardOps", "RewardTestKit", "Kafka", "RewardCore", "MariaDB"],
             swiftSettings: strict
         ),
         .testTarget(

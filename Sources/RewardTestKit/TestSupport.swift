@@ -16,6 +16,8 @@ public final class TestBox<Value: Sendable>: Sendable {
 /// Thrown by ``withDeadline(_:_:)`` when the body takes too long.
 public struct DeadlineExceeded: Error, CustomStringConvertible {
     public let what: String
+
+    public init(what: String) { self.what = what }
     public var description: String { "deadline exceeded: \(what)" }
 }
 

@@ -1,0 +1,110 @@
+public import Kafka
+import Synchronization
+
+/// Which offsets of each owned partition may be committed: the lowest record still in flight,
+/// or one past the last record seen when nothing is in flight.
+///
+/// Records finish in any order (types settle at their own pace), but Kafka keeps one offset per
+/// partition, so the commit point never passes a record that is not settled or parked. Each
+/// assignment gets a new epoch: a record that finishes after its partition was revoked (and
+/// maybe re-assigned) cannot move the new owner's commit point.
+public final class PartitionOffsets: Sendable {
+    /// Identifies a record taken from a partition under one assignment.
+    public struct Ticket: Sendable, Hashable {
+        public let partition: KafkaTopicPartition
+        public let offset: Int64
+        let epoch: UInt64
+    }
+
+    private struct Partition {
+        var epoch: UInt64
+        var inFlight: [Int64] = []          // in the order taken, ascending
+        var finished: Set<Int64> = []
+        var commitPoint: Int64?             // next offset to read, once known
+        var lastCommitted: Int64?
+    }
+
+    private struct State {
+        var partitions: [KafkaTopicPartition: Partition] = [:]
+        var nextEpoch: UInt64 = 1
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// The group gave us these partitions (again): start them afresh.
+    public func assign(_ partitions: [KafkaTopicPartition]) {
+        state.withLock { state in
+            for partition in partitions {
+                state.partitions[partition] = Partition(epoch: state.nextEpoch)
+                state.nextEpoch += 1
+            }
+        }
+    }
+
+    /// Forget these partitions; returns their commit points so they can be committed on the way out.
+    @discardableResult
+    public func revoke(_ partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition: Int64] {
+        state.withLock { state in
+            var points: [KafkaTopicPartition: Int64] = [:]
+            for partition in partitions {
+                if let point = state.partitions.removeValue(forKey: partition)?.commitPoint { points[partition] = point }
+            }
+            return points
+        }
+    }
+
+    /// A record was taken for processing. `nil` when the partition is not (or no longer) ours.
+    public func begin(_ partition: KafkaTopicPartition, offset: Int64) -> Ticket? {
+        state.withLock { state in
+            guard var entry = state.partitions[partition] else { return nil }
+            entry.inFlight.append(offset)
+            if entry.commitPoint == nil { entry.commitPoint = offset }
+            state.partitions[partition] = entry
+            return Ticket(partition: partition, offset: offset, epoch: entry.epoch)
+        }
+    }
+
+    /// The record is settled or parked: it no longer holds the commit point back.
+    public func finish(_ ticket: Ticket) {
+        state.withLock { state in
+            guard var entry = state.partitions[ticket.partition], entry.epoch == ticket.epoch else { return }
+            entry.finished.insert(ticket.offset)
+            var index = 0
+            while index < entry.inFlight.count, entry.finished.contains(entry.inFlight[index]) {
+                entry.finished.remove(entry.inFlight[index])
+                entry.commitPoint = entry.inFlight[index] + 1
+                index += 1
+            }
+            entry.inFlight.removeFirst(index)
+            if let first = entry.inFlight.first { entry.commitPoint = first }
+            state.partitions[ticket.partition] = entry
+        }
+    }
+
+    /// Commit points that moved since they were last handed out.
+    public func pendingCommits() -> [KafkaTopicPartition: Int64] {
+        state.withLock { state in
+            var points: [KafkaTopicPartition: Int64] = [:]
+            for (partition, entry) in state.partitions {
+                if let point = entry.commitPoint, point != entry.lastCommitted { points[partition] = point }
+            }
+            return points
+        }
+    }
+
+    /// Record that these points were committed.
+    public func committed(_ points: [KafkaTopicPartition: Int64]) {
+        state.withLock { state in
+            for (partition, point) in points where state.partitions[partition] != nil {
+                state.partitions[partition]?.lastCommitted = point
+            }
+        }
+    }
+
+    /// Records taken and not yet finished, over all partitions.
+    public var inFlightCount: Int {
+        state.withLock { $0.partitions.values.reduce(0) { $0 + $1.inFlight.count - $1.finished.count } }
+    }
+}

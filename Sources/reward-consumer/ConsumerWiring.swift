@@ -1,0 +1,96 @@
+import Configuration
+import Foundation
+import Kafka
+import Logging
+import MariaDB
+import Metrics
+import RewardConsumer
+import RewardCore
+import RewardOps
+import RewardSettlement
+
+/// Builds one lane consumer's parts from settings: stores, ledgers, limiter, engine, clients.
+struct ConsumerWiring: Sendable {
+    let cluster: ClusterName
+    let lane: Lane
+    let topics: LaneConsumer.Topics
+    let stores: SettlementStores
+    let limiter: RewardRateLimiter
+    let ratesPath: String
+    let laneConsumer: LaneConsumer
+    private let pool: MariaDBPool
+    private let producer: KafkaProducer
+    private let httpLedgers: [HTTPLedger]
+
+    init(cluster: ClusterName, topic: String, topicsDirectory: String, config: ConfigReader, logger: Logger) async throws {
+        let definitions = try TopicDefinition.load(directory: topicsDirectory, cluster: cluster)
+        guard let main = definitions.first(where: { $0.name == topic && $0.role == .main }),
+              let retry = TopicDefinition.find(definitions, lane: main.lane, role: .retry),
+              let deadLetter = TopicDefinition.find(definitions, lane: main.lane, role: .deadLetter)
+        else {
+            throw ConfigurationError(code: "consumer.unknown_topic",
+                                     message: "\(topic) is not a main lane topic of cluster \(cluster) in \(topicsDirectory)")
+        }
+        self.cluster = cluster
+        self.lane = main.lane
+        self.topics = LaneConsumer.Topics(main: main.name, retry: retry.name, deadLetter: deadLetter.name)
+
+        let catalog = try RewardCatalog.load(from: config.string(forKey: "catalog.path", default: "ops/config/reward-types.json"))
+        let keyRing = try TokenKeyRing(config: config.scoped(to: "tokens"))
+        let pool = MariaDBPool(configuration: MariaDBConfiguration(config: config.scoped(to: "db")), logger: logger)
+        self.pool = pool
+        self.stores = SettlementStores(single: pool)
+
+        ratesPath = config.string(forKey: "rates.path", default: "ops/config/rate-limits.json")
+        let rates = try RateLimitConfiguration.load(from: ratesPath)
+        limiter = try RewardRateLimiter(configuration: rates, catalog: catalog, logger: logger, metrics: MetricsSystem.factory)
+
+        var ledgers: [any Ledger] = [
+            WalletLedger(shards: stores.wallet, logger: logger, metrics: MetricsSystem.factory),
+            GoodsLedger(shards: stores.goods, logger: logger, metrics: MetricsSystem.factory),
+        ]
+        var httpLedgers: [HTTPLedger] = []
+        for name in Set(catalog.types.values.compactMap { $0.ledger.hasPrefix("http:") ? String($0.ledger.dropFirst(5)) : nil })
+            where catalog.types.values.contains(where: { $0.ledger == "http:\(name)" && $0.lane == main.lane }) {
+            guard let url = config.string(forKey: ConfigKey("ledgers.\(name).url")) else {
+                throw ConfigurationError(code: "consumer.ledger_url_missing",
+                                         message: "ledger http:\(name) has no ledgers.\(name).url setting")
+            }
+            var configuration = HTTPLedger.Configuration(baseURL: url)
+            configuration.rateLimiter = limiter
+            let ledger = HTTPLedger(name: name, configuration: configuration, logger: logger, metrics: MetricsSystem.factory)
+            httpLedgers.append(ledger)
+            ledgers.append(ledger)
+        }
+        self.httpLedgers = httpLedgers
+        let engine = SettlementEngine(configuration: .init(), stores: stores, ledgers: LedgerDirectory(ledgers: ledgers),
+                                      catalog: catalog, logger: logger, metrics: MetricsSystem.factory)
+
+        let entry = try ClusterDirectory.load(from: config.string(forKey: "kafka.clusters", default: ClusterDirectory.defaultPath))
+            .entry(cluster)
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: entry.bootstrapServerList)
+        producerConfiguration.clientID = "reward-consumer-\(cluster)-\(main.lane)-parking"
+        producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        var consumerConfiguration = KafkaConsumerConfiguration(
+            bootstrapServers: entry.bootstrapServerList, groupID: "reward-consumer-\(cluster)-\(main.lane)")
+        consumerConfiguration.clientID = "reward-consumer-\(cluster)-\(main.lane)"
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+
+        var settings = ConsumerSettings()
+        settings.batchSize = config.int(forKey: "consumer.batchSize", default: settings.batchSize)
+        settings.maximumInFlight = config.int(forKey: "consumer.maximumInFlight", default: settings.maximumInFlight)
+        laneConsumer = LaneConsumer(
+            consumer: consumer, producer: producer, topics: topics, cluster: cluster.rawValue,
+            verifier: RecordVerifier(catalog: catalog, keyRing: keyRing, lane: main.lane), engine: engine, limiter: limiter,
+            stores: ConsumerStores(deadLetters: pool, tokens: pool), settings: settings,
+            metrics: ConsumerMetrics(factory: MetricsSystem.factory, cluster: cluster.rawValue, lane: main.lane.rawValue),
+            logger: logger)
+    }
+
+    /// Flushes the parking producer and closes clients, after the lane has stopped.
+    func shutdown() async {
+        await producer.shutdown()
+        for ledger in httpLedgers { try? await ledger.shutdown() }
+        await pool.shutdown()
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Kafka
+import Logging
+import MariaDB
+import Metrics
+import RewardConsumer
+import RewardCore
+import RewardOps
+import RewardRuntime
+import RewardSettlement
+import ServiceLifecycle
+
+/// One lane consumer process: `reward-consumer --cluster A --topic reward-cash`. Run as many
+/// instances of one (cluster, topic) as needed; they share the lane's consumer group, and the
+/// configured rates are split across every instance of the lane (both clusters).
+@main
+struct RewardConsumerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reward-consumer",
+        abstract: "Settle one lane topic of one cluster, at the pace each ledger can take.",
+        discussion: """
+            Settings: REWARD_* environment variables over the JSON file named by REWARD_CONFIG
+            (db.*, kafka.clusters, catalog.path, rates.path, tokens.*, ledgers.<name>.url,
+            consumer.metricsPort). SIGTERM stops fetching, finishes settling batches, commits and exits 0.
+            """)
+
+    @Option(help: "Cluster name in the cluster directory (A or B).")
+    var cluster: String
+
+    @Option(help: "The lane's main topic, as declared in topics/<cluster>/ (reward-cash or reward-goods).")
+    var topic: String
+
+    @Option(help: "Folder of topic declarations.")
+    var topicsDirectory = "topics"
+
+    @Option(help: "Port for /metrics and /healthz (default: consumer.metricsPort, else any free port).")
+    var metricsPort: Int?
+
+    @Option(help: "This instance's id for the fleet rate share (default: host name and pid).")
+    var instanceID: String?
+
+    func run() async throws {
+        ProcessLogging.bootstrapOnce(defaultLevel: .info)
+        let registry = ProcessMetrics.bootstrapOnce()
+        let logger = Logger(label: "reward-consumer.\(cluster).\(topic)")
+        let config = try await RewardConfiguration.reader()
+        let wiring = try await ConsumerWiring(cluster: ClusterName(rawValue: cluster), topic: topic,
+                                              topicsDirectory: topicsDirectory, config: config, logger: logger)
+        let instance = instanceID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let coordinator = RateShareCoordinator(
+            configuration: {
+                var configuration = RateShareCoordinator.Configuration(instanceID: instance)
+                configuration.scope = "lane-\(wiring.lane.rawValue)"
+                return configuration
+            }(),
+            pool: wiring.stores.coordination, limiter: wiring.limiter, logger: logger, metrics: MetricsSystem.factory)
+        let lane = wiring.laneConsumer
+        let server = OperationsServer(
+            port: metricsPort ?? config.int(forKey: "consumer.metricsPort", default: 0), registry: registry, logger: logger,
+            health: { (true, ["lane": "\(wiring.lane)", "cluster": wiring.cluster.rawValue, "inFlight": "\(lane.inFlight)"]) },
+            onListening: { port in print("reward-consumer: \(wiring.cluster)/\(wiring.topics.main) metrics on 127.0.0.1:\(port)") })
+        let watcher = RateFileWatcher(path: wiring.ratesPath, limiter: wiring.limiter, logger: logger)
+        // Graceful shutdown runs in reverse order: the lane stops first, the coordinator last.
+        let group = ServiceGroup(
+            services: [coordinator, watcher, server, lane],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("lane stopped", metadata: ["error": "\(error)"])
+            await wiring.shutdown()
+            throw error
+        }
+        await wiring.shutdown()
+    }
+}

@@ -1,0 +1,71 @@
+import Kafka
+@testable import RewardConsumer
+import Testing
+
+@Suite("Offsets are committed only past settled or parked records")
+struct PartitionOffsetsTests {
+    let partition = KafkaTopicPartition(topic: "reward-cash", partition: 3)
+
+    @Test func outOfOrderFinishesHoldTheCommitPointAtTheLowestOpenRecord() throws {
+        let offsets = PartitionOffsets()
+        offsets.assign([partition])
+        let tickets = try (10..<15).map { try #require(offsets.begin(partition, offset: Int64($0))) }
+        offsets.finish(tickets[2])
+        offsets.finish(tickets[4])
+        #expect(offsets.pendingCommits()[partition] == 10)
+        offsets.finish(tickets[0])
+        #expect(offsets.pendingCommits()[partition] == 11)
+        offsets.finish(tickets[1])
+        #expect(offsets.pendingCommits()[partition] == 13)
+        offsets.finish(tickets[3])
+        #expect(offsets.pendingCommits()[partition] == 15)
+        #expect(offsets.inFlightCount == 0)
+    }
+
+    @Test func committedPointsAreNotHandedOutAgain() throws {
+        let offsets = PartitionOffsets()
+        offsets.assign([partition])
+        offsets.finish(try #require(offsets.begin(partition, offset: 0)))
+        let points = offsets.pendingCommits()
+        #expect(points == [partition: 1])
+        offsets.committed(points)
+        #expect(offsets.pendingCommits().isEmpty)
+    }
+
+    @Test func aRecordFinishingAfterRevokeDoesNotMoveTheNewOwnersPoint() throws {
+        let offsets = PartitionOffsets()
+        offsets.assign([partition])
+        let stale = try #require(offsets.begin(partition, offset: 7))
+        #expect(offsets.revoke([partition]) == [partition: 7])
+        #expect(offsets.begin(partition, offset: 8) == nil, "not ours any more")
+        offsets.assign([partition])
+        _ = try #require(offsets.begin(partition, offset: 7))
+        offsets.finish(stale)
+        #expect(offsets.pendingCommits()[partition] == 7)
+    }
+}
+
+@Suite("Bounded queue")
+struct BoundedQueueTests {
+    @Test func refusesBeyondCapacityUnlessForced() async {
+        let queue = BoundedQueue<Int>(capacity: 2)
+        #expect(queue.offer(1))
+        #expect(queue.offer(2))
+        #expect(!queue.offer(3))
+        #expect(queue.offer(4, force: true))
+        #expect(await queue.take() == 1)
+        #expect(queue.takeAvailable(10) == [2, 4])
+    }
+
+    @Test func aWaitingTakerGetsTheNextOfferAndNilAfterFinish() async {
+        let queue = BoundedQueue<Int>(capacity: 1)
+        async let taken = queue.take()
+        try? await Task.sleep(for: .milliseconds(50))
+        #expect(queue.offer(9))
+        #expect(await taken == 9)
+        #expect(queue.offer(1))
+        #expect(queue.finish() == [1])
+        #expect(await queue.take() == nil)
+        #expect(!queue.offer(2))
+    }
+}
