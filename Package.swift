@@ -223,12 +223,14 @@ let package = Package(
             name: "RewardTestKit",
             dependencies: [
                 "Kafka",
+                "RewardConsumer",
                 "RewardOps",
                 "RewardSettlement",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "MariaDB",
                 "RewardCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

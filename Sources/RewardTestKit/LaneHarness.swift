@@ -1,25 +1,24 @@
 import Foundation
-import Kafka
-import Logging
+public import Kafka
+public import Logging
 import MariaDB
 import Metrics
-import MetricsTestKit
-import RewardConsumer
-import RewardCore
+public import MetricsTestKit
+public import RewardConsumer
+public import RewardCore
 import RewardOps
-import RewardSettlement
-import RewardTestKit
-import ServiceLifecycle
+public import RewardSettlement
+public import ServiceLifecycle
 
 /// Two in-process clusters (A and B) holding the repository's lane topics, a key ring, and
 /// helpers to grant, produce and run lane consumers against a migrated test database.
-final class LaneHarness: Sendable {
-    static let keyRing = try! TokenKeyRing(keys: [1: [UInt8](repeating: 42, count: 32)], currentKeyID: 1)
+public final class LaneHarness: Sendable {
+    public static let keyRing = try! TokenKeyRing(keys: [1: [UInt8](repeating: 42, count: 32)], currentKeyID: 1)
 
-    let clusters: [ClusterName: TestKafkaCluster]
-    let logger: Logger
+    public let clusters: [ClusterName: TestKafkaCluster]
+    public let logger: Logger
 
-    init() throws {
+    public init() throws {
         logger = makeTestLogger("lanes")
         var clusters: [ClusterName: TestKafkaCluster] = [:]
         for name in [ClusterName.a, .b] {
@@ -32,17 +31,17 @@ final class LaneHarness: Sendable {
         self.clusters = clusters
     }
 
-    func cluster(_ name: ClusterName) -> TestKafkaCluster { clusters[name]! }
+    public func cluster(_ name: ClusterName) -> TestKafkaCluster { clusters[name]! }
 
     /// Writes a cluster directory file naming A and B, for child processes.
-    func writeDirectory(to path: String) throws {
+    public func writeDirectory(to path: String) throws {
         try ClusterDirectory(clusters: Dictionary(uniqueKeysWithValues: clusters.map {
             ($0.key.rawValue, ClusterDirectory.Entry(bootstrapServers: $0.value.cluster.bootstrapServers))
         })).write(to: path)
     }
 
     /// A grant as the SDK builds it, with a genuine token.
-    static func grant(order: String, user: String, type: String = "cash_red_envelope", amount: Int64,
+    public static func grant(order: String, user: String, type: String = "cash_red_envelope", amount: Int64,
                       lane: Lane = .cash, activity: String = "fest") -> BonusEvent {
         let token = keyRing.mint(orderID: OrderID(order), userID: user, rewardType: type, amount: amount,
                                  issuedAt: Date(timeIntervalSince1970: 1_795_000_000))
@@ -54,7 +53,7 @@ final class LaneHarness: Sendable {
     }
 
     /// Produces raw records and waits until the cluster acknowledged all of them.
-    func produce(_ records: [(key: [UInt8]?, value: [UInt8]?)], to cluster: ClusterName, topic: String) async throws {
+    public func produce(_ records: [(key: [UInt8]?, value: [UInt8]?)], to cluster: ClusterName, topic: String) async throws {
         let producer = try KafkaProducer(configuration: self.cluster(cluster).producerConfiguration(), logger: logger)
         let failures = TestBox(0)
         for record in records {
@@ -67,12 +66,12 @@ final class LaneHarness: Sendable {
         guard flushed, failures.value == 0 else { throw DeadlineExceeded(what: "producing \(records.count) records") }
     }
 
-    func produce(_ events: [BonusEvent], to cluster: ClusterName, topic: String) async throws {
+    public func produce(_ events: [BonusEvent], to cluster: ClusterName, topic: String) async throws {
         try await produce(events.map { ($0.key, $0.encoded()) }, to: cluster, topic: topic)
     }
 
     /// Every record on a topic (all partitions), read from the start.
-    func readAll(_ cluster: ClusterName, topic: String, expecting count: Int) async throws -> [KafkaConsumerMessage] {
+    public func readAll(_ cluster: ClusterName, topic: String, expecting count: Int) async throws -> [KafkaConsumerMessage] {
         let kafka = self.cluster(cluster)
         let partitions = try await KafkaAdmin(bootstrapServers: kafka.bootstrapServers, logger: logger)
             .describeTopics([topic]).first?.partitions.map(\.id) ?? []
@@ -91,7 +90,7 @@ final class LaneHarness: Sendable {
     }
 
     /// A lane consumer for `cluster`'s `lane`, settling into `fixture`'s database.
-    func lane(_ cluster: ClusterName, _ lane: Lane, fixture: SettlementFixture, settings: ConsumerSettings = ConsumerSettings(),
+    public func lane(_ cluster: ClusterName, _ lane: Lane, fixture: SettlementFixture, settings: ConsumerSettings = ConsumerSettings(),
               rates: RateLimitConfiguration = RateLimitConfiguration(), extraLedgers: [any Ledger] = [],
               metrics: TestMetrics = TestMetrics()) throws -> LaneConsumer {
         let kafka = self.cluster(cluster)
@@ -116,24 +115,24 @@ final class LaneHarness: Sendable {
 }
 
 /// Runs services (lane consumers) until told to stop gracefully, as SIGTERM would.
-final class RunningServices: Sendable {
+public final class RunningServices: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    init(_ services: [any Service], logger: Logger) {
+    public init(_ services: [any Service], logger: Logger) {
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         self.group = group
         self.task = Task { try await group.run() }
     }
 
     /// Triggers graceful shutdown and waits for every service to end; rethrows a service's error.
-    func stop() async throws {
+    public func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
     }
 
     /// Waits for the services to end by themselves (one threw).
-    func result() async -> Result<Void, any Error> {
+    public func result() async -> Result<Void, any Error> {
         await task.result
     }
 }
