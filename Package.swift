@@ -222,6 +222,7 @@ let package = Package(
         .target(
             name: "RewardTestKit",
             dependencies: [
+                "DownstreamSimulator",
                 "Kafka",
                 "RewardConsumer",
                 "RewardOps",
@@ -280,7 +281,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RewardConsumerTests",
-            dependencies: ["RewardConsumer", "RewardSettlement", "RewardSDK", "RewardOps", "RewardTestKit", "Kafka", "RewardCore", "MariaDB"],
+            dependencies: [
+                "DownstreamSimulator", "Kafka", "MariaDB", "RewardConsumer", "RewardCore", "RewardOps", "RewardSDK",
+                "RewardSettlement", "RewardTestKit", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
