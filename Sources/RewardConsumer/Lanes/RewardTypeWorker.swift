@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RewardCore
 import RewardSettlement
+import Synchronization
 
 /// Settles one reward type of a lane: takes records from its own bounded queue, waits for the
 /// type's rate-limit permits, settles batches through the engine, and finishes each record by
@@ -9,6 +10,8 @@ import RewardSettlement
 final class RewardTypeWorker: Sendable {
     let type: RewardType
     let queue: BoundedQueue<ConsumedRecord>
+    /// Set while the queue stays full (see ``LaneConsumer``): its overflow is parked, not waited for.
+    let saturated = Mutex(false)
     private let lane: LaneServices
     /// Permits are taken here for ledgers we call in batches; an HTTP ledger paces each request itself.
     private var pacesInWorker: Bool { !type.ledger.hasPrefix("http:") }

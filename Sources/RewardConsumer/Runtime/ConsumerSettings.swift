@@ -16,6 +16,9 @@ public struct ConsumerSettings: Sendable {
     public var retryTopicDelay: Duration = .seconds(5)
     /// Trips through the retry topic before a record is dead-lettered as `retries_exhausted`.
     public var retryTopicPasses = 3
+    /// How long a full type's queue may stay full before the type counts as saturated and its
+    /// overflow is parked on the retry topic. Shorter waits are ordinary backpressure.
+    public var saturationWait: Duration = .seconds(1)
     /// How long a saturated type's overflow waits on the retry topic (it keeps other types moving).
     public var spillDelay: Duration = .seconds(2)
     /// How often settled offsets are committed.

@@ -136,11 +136,37 @@ public final class LaneConsumer: Service, Sendable {
             retryTopicPasses: Int(ParkingHeaders.int(ParkingHeaders.retryPasses, in: message) ?? 0))
         if fromRetryTopic {
             await deliverWhenDue(record, to: worker)
-        } else if !worker.queue.offer(record) {
-            // This type is full but the lane is not: park its overflow so the other types keep moving.
+        } else if await !offerWithBackpressure(record, to: worker) {
+            // This type stayed full: park its overflow so the other types behind it keep moving.
             lane.metrics.spilled(type: type.id)
             Task { await lane.park(record, retryAfter: lane.settings.spillDelay, passes: record.retryTopicPasses, reason: "spilled") }
         }
+    }
+
+    /// Waits for room in the type's queue as ordinary backpressure; a type that stays full for
+    /// ``ConsumerSettings/saturationWait`` is saturated, and until its queue drains to half its
+    /// records are refused at once (to be spilled) instead of holding up the whole lane.
+    private func offerWithBackpressure(_ record: ConsumedRecord, to worker: RewardTypeWorker) async -> Bool {
+        if worker.queue.offer(record) {
+            worker.saturated.withLock { if $0, worker.queue.count <= worker.queue.capacity / 2 { $0 = false } }
+            return true
+        }
+        if worker.saturated.withLock({ $0 }) {
+            if worker.queue.count <= worker.queue.capacity / 2 {
+                worker.saturated.withLock { $0 = false }
+                return worker.queue.offer(record)
+            }
+            return false
+        }
+        let deadline = ContinuousClock.now + lane.settings.saturationWait
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(5))
+            if worker.queue.offer(record) { return true }
+        }
+        worker.saturated.withLock { $0 = true }
+        lane.logger.warning("reward type saturated: parking its overflow on the retry topic",
+                            metadata: ["rewardType": "\(worker.type.id)"])
+        return false
     }
 
     /// Retry-topic records wait for their time (and for room in their type's queue); meanwhile
