@@ -18,8 +18,9 @@ public final class LaneHarness: Sendable {
     public let clusters: [ClusterName: TestKafkaCluster]
     public let logger: Logger
 
-    public init() throws {
-        logger = makeTestLogger("lanes")
+    /// `logLevel` overrides the test default for tests that provoke thousands of expected warnings.
+    public init(logLevel: Logger.Level? = nil) throws {
+        logger = makeTestLogger("lanes", level: logLevel)
         var clusters: [ClusterName: TestKafkaCluster] = [:]
         for name in [ClusterName.a, .b] {
             let cluster = try TestKafkaCluster(name: name.rawValue)

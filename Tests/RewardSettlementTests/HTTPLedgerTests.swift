@@ -39,7 +39,10 @@ struct HTTPLedgerTests {
                 var pending = requests
                 var settled = 0
                 var rounds = 0
-                while !pending.isEmpty && rounds < 100 {
+                // Bounded by time, not by rounds: an open breaker (5 s cool-down) answers a round at
+                // once, and a busy machine can need several cool-downs before the backlog clears.
+                let deadline = ContinuousClock.now + .seconds(120)
+                while !pending.isEmpty && ContinuousClock.now < deadline {
                     rounds += 1
                     let outcomes = await engine.settle(pending)
                     #expect(!outcomes.contains { $0.permanentCode != nil || $0.isConflict }, "\(tally(outcomes))")
@@ -48,7 +51,7 @@ struct HTTPLedgerTests {
                     if rounds == 1 { simulator.update(SimulatorControl(latencyMs: 0)) }
                     try await Task.sleep(for: .milliseconds(50))
                 }
-                #expect(pending.isEmpty, "\(pending.count) still unsettled after \(rounds) rounds")
+                #expect(pending.count == 0, "still unsettled after \(rounds) rounds")
                 #expect(settled == requests.count)
 
                 let stats = simulator.stats
@@ -106,19 +109,19 @@ struct HTTPLedgerTests {
     func pacedByLimiter() async throws {
         try await withSimulator(knobs: SimulatorKnobs(capacityPerSlice: 5)) { simulator, port in
             let limiter = try RewardRateLimiter(
-                // 3 per slice against a capacity of 5: the slack absorbs requests that reach the
-                // downstream in the slice after the one they were sent in.
-                configuration: RateLimitConfiguration(rates: ["prize_partner": 30]), logger: makeTestLogger("limiter"),
+                // 2 per slice against a capacity of 5: requests that reach the downstream late (a busy
+                // machine can delay one past its slice) only overflow if three slices' worth land at once.
+                configuration: RateLimitConfiguration(rates: ["prize_partner": 20]), logger: makeTestLogger("limiter"),
                 metrics: TestMetrics())
             let ledger = Self.ledger(port: port) { $0.rateLimiter = limiter }
             let started = ContinuousClock.now
-            let results = await ledger.credit((0..<45).map { Self.credit("p-\($0)") })
+            let results = await ledger.credit((0..<30).map { Self.credit("p-\($0)") })
             let elapsed = ContinuousClock.now - started
             #expect(results.allSatisfy { if case .credited = $0 { true } else { false } }, "\(Set(results))")
             let stats = simulator.stats
             #expect(stats.rejected429 == 0)
             #expect(stats.maxPerSlice <= 5)
-            #expect(elapsed >= .milliseconds(1300), "45 permits at 30/s take about 1.5 s, took \(elapsed)")
+            #expect(elapsed >= .milliseconds(1300), "30 permits at 20/s take about 1.5 s, took \(elapsed)")
             try await ledger.shutdown()
         }
     }

@@ -4,7 +4,8 @@ public import MariaDB
 
 /// Applies the migrations a database is missing, in order, one runner at a time.
 ///
-/// A named lock (`GET_LOCK`) serialises concurrent runners (two deploys starting at once), and
+/// A named lock (`GET_LOCK`, one per database: runners on different databases of one server never
+/// wait for each other) serialises concurrent runners (two deploys starting at once), and
 /// `schema_migrations` records each applied version with its checksum. A second run with
 /// nothing new does nothing. MariaDB commits DDL implicitly, so a file that fails halfway leaves
 /// what it already created: the error names the file, and the fix is a new migration or a
@@ -17,7 +18,8 @@ public struct MigrationRunner: Sendable {
 
     private let pool: MariaDBPool
     private let logger: Logger
-    private let lockName = "reward_schema_migrations"
+    /// Built in SQL from `DATABASE()` so the lock covers exactly the schema being migrated.
+    private let lockName: SQLQuery = "CONCAT('reward_schema_migrations.', COALESCE(DATABASE(), ''))"
 
     public init(pool: MariaDBPool, logger: Logger) {
         self.pool = pool
