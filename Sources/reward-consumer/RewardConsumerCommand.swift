@@ -60,7 +60,10 @@ struct RewardConsumerCommand: AsyncParsableCommand {
         let server = OperationsServer(
             port: metricsPort ?? config.int(forKey: "consumer.metricsPort", default: 0), registry: registry, logger: logger,
             health: { (true, ["lane": "\(wiring.lane)", "cluster": wiring.cluster.rawValue, "inFlight": "\(lane.inFlight)"]) },
-            onListening: { port in print("reward-consumer: \(wiring.cluster)/\(wiring.topics.main) metrics on 127.0.0.1:\(port)") })
+            onListening: { port in
+                // Unbuffered, so a supervisor reading the log or pipe sees the port at once.
+                FileHandle.standardOutput.write(Data("reward-consumer: \(wiring.cluster)/\(wiring.topics.main) metrics on 127.0.0.1:\(port)\n".utf8))
+            })
         let watcher = RateFileWatcher(path: wiring.ratesPath, limiter: wiring.limiter, logger: logger)
         // Graceful shutdown runs in reverse order: the lane stops first, the coordinator last.
         let group = ServiceGroup(

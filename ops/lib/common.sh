@@ -7,7 +7,8 @@ LOCAL=${REWARD_LOCAL_DIR:-$ROOT/.local}
 # build_tools [debug|release]: builds the executables and prints their folder.
 build_tools() {
     local configuration=${1:-debug}
-    (cd "$ROOT" && swift build -c "$configuration" >&2)
+    # `|| return`: errexit does not reach into the $(build_tools) a caller runs this in.
+    (cd "$ROOT" && swift build -c "$configuration" >&2) || return 1
     (cd "$ROOT" && swift build -c "$configuration" --show-bin-path)
 }
 
