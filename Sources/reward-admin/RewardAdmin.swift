@@ -14,6 +14,7 @@ struct RewardAdmin: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, TopicsCommand.self, DevKafkaCommand.self, StatusCommand.self, DownstreamSimCommand.self,
             DrainCommand.self, ReconcileCommand.self, DeadLetterCommand.self, BudgetCommand.self,
+            LagCommand.self, TokenCommand.self,
         ]
     )
 }
