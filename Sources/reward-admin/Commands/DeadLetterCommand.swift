@@ -12,7 +12,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Replay.self])
 
     struct Filters: ParsableArguments {
-        @Option(help: "Only this reason code (for example held_for_budget, retries_exhausted, token_bad_signature).")
+        @Option(help: "Only this reason code (for example held_for_budget, retries_exhausted, token_signature_mismatch).")
         var reason: String?
 
         @Option(name: .customLong("type"), help: "Only this reward type.")
