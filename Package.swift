@@ -79,15 +79,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // What the on-call engineer runs: migrations, topics, the dev clusters.
+        // What the on-call engineer runs: migrations, topics, the dev clusters, drains, reconciliation.
         .target(
             name: "RewardOps",
             dependencies: [
                 "Kafka",
                 "MariaDB",
+                "RewardConsumer",
                 "RewardCore",
+                "RewardSettlement",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -143,6 +146,7 @@ let package = Package(
                 "MariaDB",
                 "RewardCore",
                 "RewardOps",
+                "RewardSettlement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -289,7 +293,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RewardOpsTests",
-            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB"],
+            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSettlement"],
             swiftSettings: strict
         ),
     ]

@@ -1,0 +1,72 @@
+public import RewardCore
+import RewardSettlement
+
+/// Settles parked dead letters again through the engine, after a person fixed the cause (raised
+/// a budget, brought a ledger back, enabled a reward type). Every replay is counted on its row;
+/// a dead letter replayed `maximumReplays` times is left alone, so a poison record cannot loop.
+public struct DeadLetterReplayer: Sendable {
+    public struct Result: Sendable, Codable {
+        public var replayed = 0
+        /// Settled now (credited, or found credited already).
+        public var settled = 0
+        public var tally = SettlementTally()
+        /// The payload is not an event we can read: counted, left parked.
+        public var undecodable = 0
+        /// At the replay limit: not tried.
+        public var atLimit = 0
+
+        public init() {}
+    }
+
+    public let store: DeadLetterStore
+    public let catalog: RewardCatalog
+    public let settler: RetryingSettler
+    public var maximumReplays: Int
+
+    public init(store: DeadLetterStore, catalog: RewardCatalog, settler: RetryingSettler, maximumReplays: Int = 3) {
+        self.store = store
+        self.catalog = catalog
+        self.settler = settler
+        self.maximumReplays = maximumReplays
+    }
+
+    /// Replays the parked dead letters among `letters`.
+    public func replay(_ letters: [DeadLetter]) async throws -> Result {
+        var result = Result()
+        var events: [(DeadLetter, BonusEvent)] = []
+        for letter in letters where letter.state == "parked" {
+            guard letter.replayCount < maximumReplays else {
+                result.atLimit += 1
+                continue
+            }
+            do {
+                events.append((letter, try BonusEvent.decode(letter.payload)))
+            } catch {
+                result.replayed += 1
+                result.undecodable += 1
+                try await store.recordReplay(id: letter.id, settled: false, outcome: "\(error.code.rawValue): \(error.message)")
+            }
+        }
+        let outcomes = await settler.settle(events.map(\.1), source: .replay)
+        for ((letter, _), outcome) in zip(events, outcomes) {
+            result.replayed += 1
+            result.tally.count(outcome)
+            if outcome.isSettled { result.settled += 1 }
+            try await store.recordReplay(id: letter.id, settled: outcome.isSettled, outcome: outcome.replayDescription)
+        }
+        return result
+    }
+}
+
+extension SettlementOutcome {
+    var replayDescription: String {
+        switch self {
+        case .credited: "credited"
+        case .alreadyCredited: "already_credited"
+        case .conflict(let conflict): "order_id_conflict: \(conflict.differingFields.joined(separator: ","))"
+        case .heldForBudget(let message): "held_for_budget: \(message)"
+        case .retriable(let message): "retriable: \(message)"
+        case .permanent(let code, let message): "\(code): \(message)"
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Kafka
+public import Logging
+public import RewardCore
+
+/// One row of `reward-admin lag`: a partition of a lane topic for its consumer group, and
+/// optionally one reward type's share of the lag.
+public struct LagRow: Sendable, Codable, Hashable {
+    public var topic: String
+    public var partition: Int32
+    public var group: String
+    /// `*` for the whole partition, else a reward type (counted in the records behind the group).
+    public var rewardType: String
+    public var committed: Int64?
+    public var end: Int64
+    public var lag: Int64
+    /// Seconds to settle the lag at the configured rates (`nil`: no rate configured).
+    public var etaSeconds: Double?
+}
+
+/// Committed offsets, log ends and lag of a cluster's lane topics; with `byType`, the records
+/// behind each group are read (up to `sampleLimit` per partition) and counted per reward type.
+public struct LagReporter: Sendable {
+    public let bootstrapServers: [String]
+    public let cluster: ClusterName
+    public let catalog: RewardCatalog
+    /// Records per second per reward type (the rate-limits file), fleet-wide.
+    public let rates: [String: Double]
+    public let logger: Logger
+
+    public init(bootstrapServers: [String], cluster: ClusterName, catalog: RewardCatalog, rates: [String: Double], logger: Logger) {
+        self.bootstrapServers = bootstrapServers
+        self.cluster = cluster
+        self.catalog = catalog
+        self.rates = rates
+        self.logger = logger
+    }
+
+    /// The rows for these lane topics (name and lane).
+    public func report(topics: [(name: String, lane: Lane)], byType: Bool, sampleLimit: Int = 100_000) async throws -> [LagRow] {
+        let admin = try KafkaAdmin(bootstrapServers: bootstrapServers, clientID: "reward-admin-lag", logger: logger)
+        var rows: [LagRow] = []
+        for topic in topics {
+            let group = TopicDrainer.group(cluster: cluster, lane: topic.lane)
+            let laneTypes = catalog.types.values.filter { $0.lane == topic.lane }.map(\.id)
+            // Types settle in parallel, each at its own rate: without a breakdown, the lane's summed rate is the best case.
+            let laneRate = laneTypes.compactMap { rates[$0] }.reduce(0, +)
+            for partition in try await admin.lag(group: group, topic: topic.name) {
+                let start = max(partition.committed ?? partition.logStart, partition.logStart)
+                var row = LagRow(topic: topic.name, partition: partition.partition.partition, group: group, rewardType: "*",
+                                 committed: partition.committed, end: partition.logEnd, lag: partition.lag,
+                                 etaSeconds: laneRate > 0 ? Double(partition.lag) / laneRate : nil)
+                guard byType, partition.lag > 0 else {
+                    rows.append(row)
+                    continue
+                }
+                let counts = try await countTypes(partition.partition, from: start, count: min(partition.lag, Int64(sampleLimit)))
+                let scale = Double(partition.lag) / Double(max(1, counts.values.reduce(0, +)))
+                var slowest = 0.0
+                var typeRows: [LagRow] = []
+                for (type, count) in counts.sorted(by: { $0.key < $1.key }) {
+                    let lag = Int64((Double(count) * scale).rounded())
+                    let eta = rates[type].flatMap { $0 > 0 ? Double(lag) / $0 : nil }
+                    slowest = max(slowest, eta ?? 0)
+                    typeRows.append(LagRow(topic: topic.name, partition: row.partition, group: group, rewardType: type,
+                                           committed: row.committed, end: row.end, lag: lag, etaSeconds: eta))
+                }
+                row.etaSeconds = slowest
+                rows.append(row)
+                rows += typeRows
+            }
+        }
+        return rows
+    }
+
+    /// Counts reward types of `count` records from `offset` (undecodable ones as `?`).
+    private func countTypes(_ partition: KafkaTopicPartition, from offset: Int64, count: Int64) async throws -> [String: Int] {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: "reward-admin-lag-\(UUID().uuidString)")
+        configuration.clientID = "reward-admin-lag"
+        configuration.statisticsInterval = nil
+        let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
+        try consumer.assign([partition: offset])
+        let reading = Task { () throws -> [String: Int] in
+            var counts: [String: Int] = [:]
+            var seen: Int64 = 0
+            for try await message in consumer.messages {
+                let type = (try? BonusEvent.decode(message.value))?.bonus.rewardType ?? "?"
+                counts[type, default: 0] += 1
+                seen += 1
+                if seen >= count { break }
+            }
+            return counts
+        }
+        // A partition that stops answering must not hang the report: close the consumer after a while.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            await consumer.close()
+        }
+        let counts = try await reading.value
+        watchdog.cancel()
+        await consumer.close()
+        return counts
+    }
+}

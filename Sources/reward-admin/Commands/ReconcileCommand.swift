@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import RewardOps
+import RewardSettlement
+
+struct ReconcileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconcile",
+        abstract: "Compare grants, order claims and ledger credits hour by hour; exit 1 on any difference.",
+        discussion: """
+            Kinds: under_issued, claim_without_credit (both after the grace period), over_issued,
+            duplicate_credit, amount_mismatch, user_mismatch, over_budget. The run and its findings are
+            written to reconciliation_runs and reconciliation_findings. --repair previews re-issuing the
+            missing credits; --repair --execute re-issues them through the settlement engine (idempotent).
+            Nothing is ever debited: over-issuance and mismatches need a person.
+            """)
+
+    @Option(help: "Start of the range (UTC), e.g. 2026-02-16T20:00:00Z; rounded down to the hour.")
+    var from: String
+
+    @Option(help: "End of the range (UTC, exclusive); rounded up to the hour.")
+    var to: String
+
+    @Option(help: "Minutes a grant may wait in a queue before it counts as missing.")
+    var graceMinutes = 15
+
+    @Flag(help: "Re-issue missing credits (a preview unless --execute).")
+    var repair = false
+
+    @Flag(help: "With --repair: re-issue them.")
+    var execute = false
+
+    @Flag(help: "Print JSON instead of tables.")
+    var json = false
+
+    func run() async throws {
+        guard let start = try parseTimeOption(from, "--from"), let end = try parseTimeOption(to, "--to") else { return }
+        let rangeStart = Date(timeIntervalSince1970: (start.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        let rangeEnd = Date(timeIntervalSince1970: (end.timeIntervalSince1970 / 3600).rounded(.up) * 3600)
+        guard rangeStart < rangeEnd else { throw ValidationError("--from must be before --to") }
+        guard graceMinutes >= 0 else { throw ValidationError("--grace-minutes must not be negative") }
+        let context = try await CommandContext.make()
+        let wiring = try SettlementWiring(config: context.config, logger: context.logger)
+        let reconciler = Reconciler(pool: wiring.pool, catalog: wiring.catalog, grace: .seconds(graceMinutes * 60), logger: context.logger)
+        var report: ReconciliationReport
+        do {
+            report = try await reconciler.run(from: rangeStart, to: rangeEnd)
+            if repair, execute {
+                report.repair = try await reconciler.repair(report, settler: RetryingSettler(engine: wiring.engine))
+            }
+        } catch {
+            await wiring.shutdown()
+            throw error
+        }
+        await wiring.shutdown()
+        if json {
+            print(try JSONOutput.string(report))
+        } else {
+            printReport(report)
+        }
+        if !report.isClean { throw ExitCode(1) }
+    }
+
+    private func printReport(_ report: ReconciliationReport) {
+        print("reconcile \(Formatting.timestamp(report.from)) .. \(Formatting.timestamp(report.to)) (run \(report.runID.map(String.init) ?? "-"))")
+        var buckets = TextTable(["HOUR", "ACTIVITY", "TYPE", "GRANTS", "GRANTED", "CLAIMS", "CLAIMED", "CREDITS", "CREDITED", "PENDING"])
+        for b in report.buckets {
+            buckets.add([Formatting.timestamp(b.bucketStart), b.activityID, b.rewardType, "\(b.grants)", "\(b.grantedTotal)",
+                         "\(b.claims)", "\(b.claimedTotal)", "\(b.credits)", "\(b.creditedTotal)", "\(b.pending)"])
+        }
+        print(buckets.text)
+        guard !report.isClean else {
+            print("reconcile: clean, no differences")
+            return
+        }
+        var findings = TextTable(["KIND", "ORDER", "ACTIVITY", "TYPE", "USER", "EXPECTED", "ACTUAL", "DETAIL"])
+        for f in report.findings {
+            findings.add([f.kind.rawValue, f.orderID ?? "-", f.activityID ?? "-", f.rewardType ?? "-", f.userID ?? "-",
+                          f.expectedAmount.map(String.init) ?? "-", f.actualAmount.map(String.init) ?? "-", f.detail])
+        }
+        print(findings.text)
+        let counts = Dictionary(grouping: report.findings, by: \.kind).map { "\($0.key.rawValue) \($0.value.count)" }.sorted()
+        print("reconcile: \(report.findings.count) difference(s): \(counts.joined(separator: ", "))")
+        let repairable = report.findings.filter(\.kind.isRepairable).count
+        if let tally = report.repair {
+            print("repair: credited \(tally.credited), already credited \(tally.alreadyCredited), held \(tally.held), "
+                + "failed \(tally.retriable + tally.permanent + tally.conflicts); run reconcile again to confirm")
+        } else if repair {
+            print("repair preview: \(repairable) missing credit(s) would be re-issued; pass --repair --execute")
+        } else if repairable > 0 {
+            print("\(repairable) missing credit(s) can be re-issued with --repair --execute; the others need a person")
+        }
+    }
+}
