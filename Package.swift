@@ -292,5 +292,16 @@ let package = Package(
             dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB"],
             swiftSettings: strict
         ),
+
+        // The wallet page and withdrawals that force pending rewards to settle first.
+        .target(
+            name: "RewardWallet",
+            dependencies: [
+                "MariaDB", "RewardCore", "RewardSettlement",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )
