@@ -303,5 +303,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "RewardWalletTests",
+            dependencies: [
+                "Kafka", "MariaDB", "RewardConsumer", "RewardCore", "RewardSettlement", "RewardTestKit", "RewardWallet",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )
