@@ -195,6 +195,7 @@ let package = Package(
                 "RewardOps",
                 "RewardSDK",
                 "RewardSettlement",
+                "RewardWallet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "DequeModule", package: "swift-collections"),
