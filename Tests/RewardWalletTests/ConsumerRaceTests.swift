@@ -34,7 +34,7 @@ struct ConsumerRaceTests {
             try await lanes.stop()
 
             #expect(receipt.status == .paidOut)
-            #expect(receipt.rejected.isEmpty)
+            #expect(receipt.rejected.count == 0)
             #expect(receipt.balanceAfter == 0)
             #expect(try await fixture.count("""
                 SELECT COUNT(DISTINCT transfer_id) FROM wallet_entries WHERE account = 'dora' AND transfer_id LIKE 'credit:%'
@@ -83,7 +83,9 @@ struct ConsumerRaceTests {
             var expected: [SettlementFixture.AccountKey: Int64] = [:]
             for grant in others { expected[SettlementFixture.AccountKey(userID: grant.user.id, currency: "CNY"), default: 0] += grant.bonus.amount }
             let balances = try await fixture.balances().filter { $0.key.userID != "erin" }
-            #expect(balances == expected, "other users' balances differ from their grants")
+            let wrong = expected.filter { balances[$0.key] != $0.value }.count
+            #expect(balances.count == expected.count)
+            #expect(wrong == 0, "accounts whose balance differs from their grants")
             #expect(try await wallet.booksBalance())
         }
     }

@@ -78,7 +78,7 @@ struct WalletViewTests {
 
             #expect(view.degraded == ["tokens"])
             #expect(view.balances.map(\.balance) == [80])
-            #expect(view.pending.isEmpty)
+            #expect(view.pending.count == 0)
             #expect(view.history.count == 2)
             #expect(view.history.allSatisfy { $0.status == .credited && $0.token == nil })
 
