@@ -199,6 +199,7 @@ let package = Package(
                 "RewardOps",
                 "RewardSDK",
                 "RewardSettlement",
+                "RewardWallet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -294,6 +295,59 @@ let package = Package(
         .testTarget(
             name: "RewardOpsTests",
             dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSettlement"],
+            swiftSettings: strict
+        ),
+
+        // The wallet page and withdrawals that force pending rewards to settle first.
+        .target(
+            name: "RewardWallet",
+            dependencies: [
+                "MariaDB", "RewardCore", "RewardSettlement",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // The HTTP service over the SDK and the wallet: routes, request signing, limits.
+        .target(
+            name: "RewardAPI",
+            dependencies: [
+                "RewardCore", "RewardSDK", "RewardWallet",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "reward-api",
+            dependencies: [
+                "MariaDB", "RewardAPI", "RewardCore", "RewardOps", "RewardRuntime", "RewardSDK", "RewardSettlement", "RewardWallet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RewardWalletTests",
+            dependencies: [
+                "Kafka", "MariaDB", "RewardAPI", "RewardConsumer", "RewardCore", "RewardSDK", "RewardSettlement", "RewardTestKit",
+                "RewardWallet",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -17,6 +17,12 @@ struct Latencies: Sendable {
 
     var count: Int { samples.count }
 
+    /// The median in microseconds (0 without samples).
+    var p50: Double {
+        guard !samples.isEmpty else { return 0 }
+        return Double(samples.sorted()[samples.count / 2])
+    }
+
     var summary: String {
         var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
         for sample in samples { _ = histogram.record(UInt64(sample)) }

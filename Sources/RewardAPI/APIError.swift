@@ -1,0 +1,45 @@
+import Foundation
+public import HTTPTypes
+import Hummingbird
+import NIOCore
+import RewardWallet
+
+/// An error answer: an HTTP status and the JSON body `{"code": …, "message": …}` (a refused
+/// withdrawal adds its `receipt`).
+public struct APIError: Error, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    var receipt: WithdrawalReceipt?
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    static func badJSON(_ what: String) -> APIError {
+        APIError(.badRequest, "invalid_json", "the body is not a valid \(what) JSON object")
+    }
+
+    var response: Response {
+        JSONResponse.make(status, Body(code: code, message: message, receipt: receipt))
+    }
+
+    private struct Body: Encodable {
+        var code: String
+        var message: String
+        var receipt: WithdrawalReceipt?
+    }
+}
+
+/// JSON responses with sorted keys and ISO 8601 dates.
+enum JSONResponse {
+    static func make(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .iso8601
+        let data = (try? encoder.encode(value)) ?? Data(#"{"code":"internal","message":"the answer could not be encoded"}"#.utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
