@@ -75,6 +75,10 @@ public final class DownstreamSimulator: Service, Sendable {
         router.post("credits") { [ledger] request, _ in try await Self.credit(request, ledger: ledger) }
         router.post("control") { [ledger] request, _ in try await Self.control(request, ledger: ledger) }
         router.get("stats") { [ledger] _, _ in try Self.json(ledger.stats(), status: .ok) }
+        router.get("credits/count") { [ledger] request, _ in
+            let prefix = request.uri.queryParameters.get("orderPrefix") ?? ""
+            return try Self.json(["count": ledger.creditedCount(orderPrefix: prefix)], status: .ok)
+        }
         let app = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),

@@ -93,6 +93,12 @@ final class SimulatorLedger: Sendable {
     }
 
     /// The counters and the last `historySlices` slices.
+    /// Distinct order ids credited whose id starts with `prefix`: one campaign's share of the books
+    /// (scenario order ids begin with the activity, e.g. `rain:<activity>:`).
+    func creditedCount(orderPrefix prefix: String) -> Int {
+        state.withLock { state in state.credits.keys.reduce(0) { $0 + ($1.hasPrefix(prefix) ? 1 : 0) } }
+    }
+
     func stats() -> SimulatorStats {
         state.withLock { state in
             let newest = state.sliceCounts.keys.max() ?? 0

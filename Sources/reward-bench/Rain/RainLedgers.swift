@@ -84,12 +84,16 @@ struct RainLedgers {
         return latencies
     }
 
-    /// The partner simulator's accepted count, or nil when no simulator is configured. The
-    /// simulator is started fresh for each demo, so its count is this rain's.
+    /// The partner simulator's count of this rain's credits (order ids `rain:<activity>:…`), or nil
+    /// when no simulator is configured. Asked by prefix: a spool replayed from an earlier run may
+    /// have credited that run's prizes here too.
     private func simulatorAccepted() async throws -> Int? {
-        guard let simulatorURL, let url = URL(string: simulatorURL + "/stats") else { return nil }
+        guard let simulatorURL else { return nil }
+        var components = URLComponents(string: simulatorURL + "/credits/count")
+        components?.queryItems = [URLQueryItem(name: "orderPrefix", value: "rain:\(activityID):")]
+        guard let url = components?.url else { return nil }
         let (data, _) = try await URLSession.shared.data(from: url)
-        struct Stats: Decodable { var accepted: Int }
-        return try JSONDecoder().decode(Stats.self, from: data).accepted
+        struct Count: Decodable { var count: Int }
+        return try JSONDecoder().decode(Count.self, from: data).count
     }
 }
