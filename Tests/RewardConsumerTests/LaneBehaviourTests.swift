@@ -106,9 +106,9 @@ struct LaneBehaviourTests {
     @Test("A slow goods downstream holds back neither cash nor the other goods types")
     func slowDownstreamIsolation() async throws {
         let harness = try LaneHarness()
-        // 4 prize requests of 2.5 s at a time: at most 144 prizes within the 90 s the others get, so
-        // the bound below holds however slow the machine is, and coupons queued behind prizes on the
-        // same partitions can only finish first if the slow type does not hold them back.
+        // 4 prize requests of 2.5 s at a time: at most 384 of the 400 prizes within the 240 s the
+        // others get, so the bound below holds however slow the machine is, and coupons queued behind
+        // prizes on the same partitions can only finish first if the slow type does not hold them back.
         try await withSimulator(knobs: SimulatorKnobs(capacityPerSlice: 1_000, latencyMilliseconds: 2_500)) { simulator, port in
             try await SettlementFixture.with("isolation", maxConnections: 16) { fixture in
                 let ledger = Self.prizeLedger(port: port, maxConcurrentRequests: 4)
@@ -126,13 +126,13 @@ struct LaneBehaviourTests {
                     try harness.lane(.a, .cash, fixture: fixture, settings: settings),
                     try harness.lane(.a, .goods, fixture: fixture, settings: settings, extraLedgers: [ledger]),
                 ], logger: harness.logger)
-                try await eventually(.seconds(90), "cash and coupons credited") {
+                try await eventually(.seconds(240), "cash and coupons credited") {
                     try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited' AND reward_type IN ('cash_red_envelope', 'coupon_10off')") == 12_000
                 }
                 let prizesDone = try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited' AND reward_type = 'prize_partner'")
                 try await lanes.stop()
                 try await ledger.shutdown()
-                #expect(prizesDone < 200, "the slow type was still far from done (\(prizesDone)/400) when the others had finished")
+                #expect(prizesDone < 400, "the slow type was still unfinished (\(prizesDone)/400) when the others had finished")
                 #expect(try await fixture.count("SELECT COUNT(*) FROM goods_grants WHERE item_type = 'coupon_10off'") == 2_000)
                 _ = simulator
             }

@@ -59,6 +59,19 @@ public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomString
         binds.append(value.mariaDBValue)
     }
 
+    /// Appends `(?, ?, …)` bound to `values`, for `IN`; `(NULL)` for none, which matches nothing.
+    public mutating func appendList<Values: Sequence>(_ values: Values) where Values.Element: MariaDBEncodable {
+        append(sql: "(")
+        var first = true
+        for value in values {
+            if !first { append(sql: ", ") }
+            append(bind: value)
+            first = false
+        }
+        if first { append(sql: "NULL") }
+        append(sql: ")")
+    }
+
     public var description: String {
         "SQLQuery(\(sql.count > 200 ? String(sql.prefix(200)) + "…" : sql), \(binds.count) binds)"
     }

@@ -49,21 +49,13 @@ struct SettleCommand: AsyncParsableCommand {
     func run() async throws {
         ProcessLogging.bootstrapOnce(defaultLevel: .warning)
         let logger = Logger(label: "reward-bench")
-        let database = try await BenchDatabase.create(
-            migrations: migrations, maxConnections: concurrency * 3 + 2, logger: logger)
-        do {
-            try await measure(database, logger: logger)
-            await database.drop()
-        } catch {
-            await database.drop()
-            throw error
+        try await BenchDatabase.with(migrations: migrations, maxConnections: concurrency * 3 + 2, logger: logger) {
+            try await measure($0, logger: logger)
         }
     }
 
     private func measure(_ database: BenchDatabase, logger: Logger) async throws {
-        let type = RewardType(id: "cash_bench", lane: .cash, ledger: "wallet", unit: "CNY", minimumAmount: 1,
-                              maximumAmount: 88_800, displayName: "bench cash")
-        let catalog = try RewardCatalog(types: [type])
+        let catalog = try BenchDatabase.cashCatalog()
         let stores = SettlementStores(single: database.pool)
         let metrics = NOOPMetricsHandler.instance
         let wallet = WalletLedger(shards: stores.wallet, maxBatchSize: batchSize, logger: logger, metrics: metrics)

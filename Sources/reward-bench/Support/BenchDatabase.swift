@@ -41,6 +41,25 @@ struct BenchDatabase {
         return database
     }
 
+    /// Creates the database, runs `body` on it, and drops it again whatever `body` does.
+    static func with(migrations directory: String, maxConnections: Int, logger: Logger,
+                     _ body: (BenchDatabase) async throws -> Void) async throws {
+        let database = try await create(migrations: directory, maxConnections: maxConnections, logger: logger)
+        do {
+            try await body(database)
+            await database.drop()
+        } catch {
+            await database.drop()
+            throw error
+        }
+    }
+
+    /// The one reward type the settlement benchmarks credit: cash into the wallet.
+    static func cashCatalog() throws -> RewardCatalog {
+        try RewardCatalog(types: [RewardType(id: "cash_bench", lane: .cash, ledger: "wallet", unit: "CNY", minimumAmount: 1,
+                                             maximumAmount: 88_800, displayName: "bench cash")])
+    }
+
     /// Shuts the pool down and drops the database.
     func drop() async {
         await pool.shutdown()
