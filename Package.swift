@@ -146,9 +146,11 @@ let package = Package(
                 "MariaDB",
                 "RewardCore",
                 "RewardOps",
+                "RewardSDK",
                 "RewardSettlement",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -294,7 +296,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RewardOpsTests",
-            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSettlement"],
+            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSDK", "RewardSettlement"],
             swiftSettings: strict
         ),
 

@@ -38,6 +38,16 @@ struct AdminProcess {
         self.path = "\(try TestEnvironment.binPath())/reward-admin"
     }
 
+    /// The same command with more settings in its environment.
+    func adding(_ extra: [String: String]) -> AdminProcess {
+        AdminProcess(environment: environment.merging(extra) { $1 }, path: path)
+    }
+
+    private init(environment: [String: String], path: String) {
+        self.environment = environment
+        self.path = path
+    }
+
     /// Runs to completion in the repository root (where topics/ and ops/config/ are).
     func run(_ arguments: [String]) async throws -> ProcessResult {
         try await runExecutable(path, arguments, environment: environment, directory: TestEnvironment.repositoryRoot)
