@@ -58,7 +58,7 @@ struct ConsumerProcessTests {
                 let prizes = (0..<16_000).map { LaneHarness.grant(order: "p\($0)", user: "u\($0)", type: "prize_partner", amount: 1, lane: .goods) }
                 try await harness.produce(prizes, to: .a, topic: "reward-goods")
                 let children = try (0..<2).map { _ in try Self.consumer("A", "reward-goods", environment: environment) }
-                try await eventually(.seconds(150), interval: .milliseconds(500), "16,000 prizes accepted downstream") {
+                try await eventually(.seconds(300), interval: .milliseconds(500), "16,000 prizes accepted downstream") {
                     simulator.stats.distinctOrderIds == 16_000
                 }
                 #expect(try await fixture.count("SELECT COUNT(*) FROM rate_leases WHERE scope = 'lane-goods'") == 2,
@@ -94,14 +94,14 @@ struct ConsumerProcessTests {
             try await harness.produce(grants, to: .a, topic: "reward-cash")
 
             let first = try Self.consumer("A", "reward-cash", environment: environment)
-            try await eventually(.seconds(90), interval: .milliseconds(100), "a third credited") {
+            try await eventually(.seconds(180), interval: .milliseconds(100), "a third credited") {
                 try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'") >= 10_000
             }
             first.send(signal: SIGKILL)
             _ = await first.waitForExit()
 
             let second = try Self.consumer("A", "reward-cash", environment: environment)
-            try await eventually(.seconds(120), interval: .milliseconds(250), "all credited") {
+            try await eventually(.seconds(240), interval: .milliseconds(250), "all credited") {
                 try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'") == 30_000
             }
             let stopping = ContinuousClock.now

@@ -39,13 +39,13 @@ struct LaneBehaviourTests {
                 try await harness.produce([record], to: .a, topic: "reward-cash")
             }
             let lane = RunningServices([try harness.lane(.a, .cash, fixture: fixture)], logger: harness.logger)
-            try await eventually(.seconds(60), "2 credited and 3 parked") {
+            try await eventually(.seconds(180), "2 credited and 3 parked") {
                 let credited = try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'")
                 let parked = try await fixture.count("SELECT COUNT(*) FROM dead_letters")
                 return credited == 2 && parked == 3
             }
             try await harness.produce([LaneHarness.grant(order: "good-3", user: "u3", amount: 300)], to: .a, topic: "reward-cash")
-            try await eventually(.seconds(30), "the lane kept going") {
+            try await eventually(.seconds(90), "the lane kept going") {
                 try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'") == 3
             }
             try await lane.stop()
@@ -76,7 +76,7 @@ struct LaneBehaviourTests {
                 try await harness.produce(failing, to: .a, topic: "reward-goods")
                 let lane = RunningServices([try harness.lane(.a, .goods, fixture: fixture, settings: settings, extraLedgers: [ledger])],
                                            logger: harness.logger)
-                try await eventually(.seconds(60), "10 exhausted") {
+                try await eventually(.seconds(180), "10 exhausted") {
                     try await fixture.count("SELECT COUNT(*) FROM dead_letters WHERE reason_code = 'retries_exhausted'") == 10
                 }
                 // Went through the retry topic once each before giving up.
@@ -88,7 +88,7 @@ struct LaneBehaviourTests {
                 _ = simulator.update(SimulatorControl(errorRate: 0.33))
                 let flaky = (0..<40).map { LaneHarness.grant(order: "q\($0)", user: "v\($0)", type: "prize_partner", amount: 1, lane: .goods) }
                 try await harness.produce(flaky, to: .a, topic: "reward-goods")
-                try await eventually(.seconds(60), "40 credited or parked") {
+                try await eventually(.seconds(180), "40 credited or parked") {
                     let credited = try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited' AND order_id LIKE 'q%'")
                     let parked = try await fixture.count("SELECT COUNT(*) FROM dead_letters WHERE order_id LIKE 'q%'")
                     return credited + parked == 40
