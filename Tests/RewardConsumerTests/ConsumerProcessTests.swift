@@ -49,10 +49,12 @@ struct ConsumerProcessTests {
         let harness = try LaneHarness()
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try await withSimulator(knobs: SimulatorKnobs(capacityPerSlice: 200)) { simulator, port in
+        // The simulator admits far more than the cap, so its own per-slice count shows what the fleet
+        // sent, not what a 429 cut off; the fleet's limit sits just under 200 per slice, as it would
+        // in production (a request paced at a slice's end may land in the next one).
+        try await withSimulator(knobs: SimulatorKnobs(capacityPerSlice: 1_000)) { simulator, port in
             try await SettlementFixture.with("fleetrate") { fixture in
-                // The fleet's limit sits just under the downstream's capacity, as it would in production.
-                let rates = #"{ "rates": { "prize_partner": 1960 }, "sharedDownstreams": { "partner-prizes": { "rate": 1960, "types": ["prize_partner"] } } }"#
+                let rates = #"{ "rates": { "prize_partner": 1900 }, "sharedDownstreams": { "partner-prizes": { "rate": 1900, "types": ["prize_partner"] } } }"#
                 let environment = try Self.environment(fixture: fixture, harness: harness, directory: directory, rates: rates,
                                                        simulatorPort: port)
                 let prizes = (0..<16_000).map { LaneHarness.grant(order: "p\($0)", user: "u\($0)", type: "prize_partner", amount: 1, lane: .goods) }
@@ -69,15 +71,15 @@ struct ConsumerProcessTests {
                     #expect(exit.status == 0, "\(exit.errorOutput.suffix(2_000))")
                 }
                 let stats = simulator.stats
-                #expect(stats.rejected429 == 0, "the fleet sent more than a slice allows \(stats.rejected429) times")
-                #expect(stats.maxPerSlice <= 200)
+                #expect(stats.maxPerSlice <= 200, "the fleet sent \(stats.maxPerSlice) requests in one 100 ms slice")
+                #expect(stats.rejected429 == 0)
                 #expect(stats.accepted == 16_000, "every prize accepted once")
                 // How close to the cap the fleet got is a benchmark figure (it depends on the machine),
                 // printed for the record; the test checks the limit and that both instances shared it.
                 let busy = stats.slices.filter { $0.count > 0 }.sorted { $0.slice < $1.slice }
                 let steady = busy.dropFirst(10).dropLast(1)
                 let average = Double(steady.map(\.count).reduce(0, +)) / Double(max(1, steady.count))
-                print("fleetRate: achieved \(Int(average * 10))/s of a 1,960/s fleet limit over \(steady.count) busy slices")
+                print("fleetRate: achieved \(Int(average * 10))/s of a 1,900/s fleet limit (busiest slice \(stats.maxPerSlice)) over \(steady.count) busy slices")
                 #expect(try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'") == 16_000)
             }
         }

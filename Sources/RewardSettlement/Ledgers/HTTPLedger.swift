@@ -72,10 +72,13 @@ public final class HTTPLedger: Ledger {
     }
 
     private func creditOne(_ credit: LedgerCredit) async -> LedgerResult {
-        if let limiter = configuration.rateLimiter {
-            guard await limiter.acquire(rewardType: credit.rewardType) else { return .retriable("cancelled") }
-        }
-        return await inFlight.withSlot {
+        await inFlight.withSlot {
+            // The permit is taken inside the slot, right before sending: a permit taken while
+            // waiting for a slot would be spent a slice or more later, and requests of two slices
+            // would reach the downstream in one (seen as 429s with two consumer processes).
+            if let limiter = configuration.rateLimiter {
+                guard await limiter.acquire(rewardType: credit.rewardType) else { return .retriable("cancelled") }
+            }
             // Asked inside the slot, so calls queued behind a failing one see the circuit open.
             guard breaker.admit() else { return .retriable("circuit open") }
             if breaker.current == .halfOpen { breakerGauge.record(1) }
