@@ -56,6 +56,12 @@ public final class ChildProcess: @unchecked Sendable {
         errorReader.start()
     }
 
+    /// A test that fails (throws) before it stops its child must not leave it running: seen as
+    /// two consumers still polling the clusters an hour after a failed fleet-rate test.
+    deinit {
+        if process.isRunning { _ = kill(process.processIdentifier, SIGKILL) }
+    }
+
     public var processIdentifier: Int32 { process.processIdentifier }
 
     /// Sends `signal` (for example `SIGKILL`) to the child.
