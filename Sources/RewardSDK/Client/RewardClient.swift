@@ -212,6 +212,24 @@ public final class RewardClient: Sendable {
     /// Records in the spool that no cluster has acknowledged yet (0 when everything was delivered).
     public var spoolDepth: Int { spool.depth }
 
+    /// Waits until the background replayer has emptied the spool, or `limit` has passed.
+    /// For a process about to stop that would rather deliver its spool than leave it to the next.
+    /// - Parameter progress: called with the records left, about once per `interval`.
+    /// - Returns: the records still in the spool (0 when all were acknowledged).
+    public func waitForSpoolReplay(within limit: Duration, interval: Duration = .seconds(1),
+                                   progress: (Int) -> Void = { _ in }) async -> Int {
+        let started = ContinuousClock.now
+        var reported = started - interval
+        while spoolDepth > 0, ContinuousClock.now - started < limit {
+            if ContinuousClock.now - reported >= interval {
+                progress(spoolDepth)
+                reported = ContinuousClock.now
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return spoolDepth
+    }
+
     /// What the token recorder did so far; `nil` when token recording is off.
     public var tokenRecorderStatistics: TokenRecorderStatistics? { recorder?.statistics }
 

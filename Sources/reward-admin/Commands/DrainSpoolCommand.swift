@@ -51,16 +51,9 @@ struct DrainSpoolCommand: AsyncParsableCommand {
         var configuration = try RewardClientConfiguration(config: context.config)
         configuration.spool.directory = directory
         let client = try await RewardClient(configuration: configuration, logger: context.logger, metrics: NOOPMetricsHandler.instance)
-        let started = ContinuousClock.now
-        var lastPrint = ContinuousClock.now - .seconds(10)
-        while client.spoolDepth > 0, ContinuousClock.now - started < .seconds(timeout) {
-            if ContinuousClock.now - lastPrint >= .seconds(1) {
-                print("replaying: \(pending - client.spoolDepth)/\(pending) acknowledged")
-                lastPrint = ContinuousClock.now
-            }
-            try await Task.sleep(for: .milliseconds(100))
+        let left = await client.waitForSpoolReplay(within: .seconds(timeout)) { left in
+            print("replaying: \(pending - left)/\(pending) acknowledged")
         }
-        let left = client.spoolDepth
         await client.shutdown()
         print("drain-spool: \(pending - left) of \(pending) grants replayed to the clusters; \(left) left in \(directory)")
         if left > 0 { throw ExitCode(3) }

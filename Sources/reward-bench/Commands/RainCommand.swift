@@ -88,12 +88,9 @@ struct RainCommand: AsyncParsableCommand {
         // promises they are durable there. Replay them now, while the clusters are up, rather than
         // leave them for the next process to start.
         let spooled = client.spoolDepth
-        let replayStart = ContinuousClock.now
-        while client.spoolDepth > 0, ContinuousClock.now - replayStart < .seconds(120) {
-            progress.show("replaying the spool: \(client.spoolDepth) of \(spooled) left")
-            try await Task.sleep(for: .milliseconds(200))
+        let leftInSpool = await client.waitForSpoolReplay(within: .seconds(120), interval: .milliseconds(200)) { left in
+            progress.show("replaying the spool: \(left) of \(spooled) left")
         }
-        let leftInSpool = client.spoolDepth
         await client.shutdown()
         progress.finish("granted: \(result.accepted.count.values.reduce(0, +)) accepted of \(grants) in "
             + String(format: "%.1f s (%.0f calls/s)", result.seconds, Double(result.calls) / result.seconds)

@@ -108,10 +108,8 @@ struct SDKBenchCommand: AsyncParsableCommand {
         let depth = client.spoolDepth
         guard depth > 0 else { return }
         let start = ContinuousClock.now
-        while client.spoolDepth > 0, ContinuousClock.now - start < .seconds(60) {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        print("  (spool replay of \(depth) records took \(ContinuousClock.now - start); \(client.spoolDepth) left)")
+        let left = await client.waitForSpoolReplay(within: .seconds(60))
+        print("  (spool replay of \(depth) records took \(ContinuousClock.now - start); \(left) left)")
     }
 
     /// Grants per outcome over all reward types, from the Prometheus registry.
