@@ -115,6 +115,7 @@ public final class DownstreamSimulator: Service, Sendable {
     // MARK: Handlers
 
     private static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    private static let pacedAtHeader = HTTPField.Name("X-Reward-Paced-At")!
 
     private static func credit(_ request: Request, ledger: SimulatorLedger) async throws -> Response {
         let body = try await request.body.collect(upTo: 16 * 1024)
@@ -127,7 +128,10 @@ public final class DownstreamSimulator: Service, Sendable {
         }
         let fingerprint = "\(credit.userId)|\(credit.rewardType)|\(credit.amount)|\(credit.unit)"
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let decision = ledger.submit(orderID: key, fingerprint: fingerprint, nowMilliseconds: now)
+        // Outside bytes: only a plain number within a minute of our clock is taken.
+        let sent = request.headers[Self.pacedAtHeader].flatMap { $0.utf8.count <= 15 ? Int64($0) : nil }
+            .flatMap { abs(now - $0) <= 60_000 ? $0 : nil }
+        let decision = ledger.submit(orderID: key, fingerprint: fingerprint, nowMilliseconds: now, pacedMilliseconds: sent)
         if decision != .tooManyRequests {
             let latency = ledger.knobs.latencyMilliseconds
             if latency > 0 { try await Task.sleep(for: .milliseconds(latency)) }

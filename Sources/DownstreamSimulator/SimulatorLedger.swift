@@ -29,6 +29,10 @@ final class SimulatorLedger: Sendable {
         var invalid = 0
         var sliceCounts: [Int64: Int] = [:]
         var maxPerSlice = 0
+        /// Admitted requests by the slice of the sender's `X-Reward-Paced-At`: what the sender paced.
+        var pacedSliceCounts: [Int64: Int] = [:]
+        var maxPerPacedSlice = 0
+        var maxTransitMilliseconds: Int64 = 0
         var nextReference = 0
     }
 
@@ -53,7 +57,9 @@ final class SimulatorLedger: Sendable {
     }
 
     /// Admits one credit in the slice of `nowMilliseconds`, then credits it once per key.
-    func submit(orderID: String, fingerprint: String, nowMilliseconds: Int64) -> Decision {
+    /// - Parameter pacedMilliseconds: The sender's `X-Reward-Paced-At`, when it sent one (range-checked
+    ///   by the caller: within a minute of `nowMilliseconds`).
+    func submit(orderID: String, fingerprint: String, nowMilliseconds: Int64, pacedMilliseconds: Int64? = nil) -> Decision {
         let slice = nowMilliseconds / 100
         return state.withLock { state in
             let count = state.sliceCounts[slice, default: 0]
@@ -63,9 +69,16 @@ final class SimulatorLedger: Sendable {
             }
             state.sliceCounts[slice] = count + 1
             state.maxPerSlice = max(state.maxPerSlice, count + 1)
+            if let sent = pacedMilliseconds {
+                let pacedCount = state.pacedSliceCounts[sent / 100, default: 0] + 1
+                state.pacedSliceCounts[sent / 100] = pacedCount
+                state.maxPerPacedSlice = max(state.maxPerPacedSlice, pacedCount)
+                state.maxTransitMilliseconds = max(state.maxTransitMilliseconds, nowMilliseconds - sent)
+            }
             if state.sliceCounts.count > historySlices * 2 {
                 let oldest = slice - Int64(historySlices)
                 state.sliceCounts = state.sliceCounts.filter { $0.key > oldest }
+                state.pacedSliceCounts = state.pacedSliceCounts.filter { $0.key > oldest - 600 }
             }
             if state.knobs.errorRate > 0, Double.random(in: 0..<1) < state.knobs.errorRate {
                 state.injectedErrors += 1
@@ -110,7 +123,7 @@ final class SimulatorLedger: Sendable {
                 accepted: state.accepted, distinctOrderIds: state.credits.count, duplicates: state.duplicates,
                 keyReused: state.keyReused, rejected429: state.rejected, injectedErrors: state.injectedErrors,
                 invalid: state.invalid, capacityPerSlice: state.knobs.capacityPerSlice, maxPerSlice: state.maxPerSlice,
-                slices: slices)
+                maxPerPacedSlice: state.maxPerPacedSlice, maxTransitMilliseconds: state.maxTransitMilliseconds, slices: slices)
         }
     }
 }

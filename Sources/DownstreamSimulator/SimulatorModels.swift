@@ -52,6 +52,11 @@ public struct SimulatorStats: Sendable, Hashable, Codable {
     public var capacityPerSlice: Int
     /// The most requests any slice admitted.
     public var maxPerSlice: Int
+    /// The most admitted requests any slice of the senders' clocks held (`X-Reward-Paced-At`): what
+    /// the senders' limiters emitted, without the network's and schedulers' jitter.
+    public var maxPerPacedSlice: Int
+    /// The longest time from a sender's `X-Reward-Paced-At` to its arrival here.
+    public var maxTransitMilliseconds: Int64
     /// The admitted count of each recent slice, oldest first.
     public var slices: [Slice]
 }

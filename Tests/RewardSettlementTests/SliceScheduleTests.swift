@@ -20,6 +20,27 @@ struct SliceScheduleTests {
         #expect(total == Int(rate * 10), "ten seconds at \(rate)/s")
     }
 
+    @Test("A late wake catches up inside its slice but never hands out the previous slice's permits")
+    func catchUpStaysInsideTheSlice() throws {
+        let milli = SliceSchedule.milliRate(1000)  // 100 per slice, one every millisecond
+        let start = 17_900_000_000 * Self.slice
+        // Woken 5 ms into a slice: permits from 5 ms back are still handed out...
+        let inside = start + 30_000_000
+        #expect(SliceSchedule.earliest(now: inside) == inside - SliceSchedule.catchUp)
+        // ...but 5 ms into the next slice, nothing of the slice that ended: its permits are lost.
+        let late = start + Self.slice + 5_000_000
+        #expect(SliceSchedule.earliest(now: late) == start + Self.slice)
+        var schedule = SliceSchedule()
+        var handedOut = 0
+        let now = late
+        while let slot = schedule.peek(notBefore: SliceSchedule.earliest(now: now), milliRate: milli), slot.time <= now {
+            schedule.take(slot)
+            handedOut += 1
+            #expect(slot.time >= start + Self.slice, "a slot of the previous slice was handed out")
+        }
+        #expect(handedOut == 6, "the new slice's first 5 ms, inclusive")
+    }
+
     @Test("Permits inside a slice are spread evenly, never bunched at its start")
     func pacedInsideSlice() throws {
         var schedule = SliceSchedule()

@@ -76,13 +76,15 @@ public final class HTTPLedger: Ledger {
             // The permit is taken inside the slot, right before sending: a permit taken while
             // waiting for a slot would be spent a slice or more later, and requests of two slices
             // would reach the downstream in one (seen as 429s with two consumer processes).
+            var pacedAt = WallClock.now()
             if let limiter = configuration.rateLimiter {
-                guard await limiter.acquire(rewardType: credit.rewardType) else { return .retriable("cancelled") }
+                guard let slot = await limiter.acquireSlot(rewardType: credit.rewardType) else { return .retriable("cancelled") }
+                pacedAt = slot
             }
             // Asked inside the slot, so calls queued behind a failing one see the circuit open.
             guard breaker.admit() else { return .retriable("circuit open") }
             if breaker.current == .halfOpen { breakerGauge.record(1) }
-            return await send(credit)
+            return await send(credit, pacedAt: pacedAt)
         }
     }
 
@@ -98,7 +100,7 @@ public final class HTTPLedger: Ledger {
         var reference: String?
     }
 
-    private func send(_ credit: LedgerCredit) async -> LedgerResult {
+    private func send(_ credit: LedgerCredit, pacedAt: Int64) async -> LedgerResult {
         let orderID = credit.orderID.rawValue
         var request = HTTPClientRequest(url: configuration.baseURL + "/credits")
         request.method = .POST
@@ -113,6 +115,9 @@ public final class HTTPLedger: Ledger {
             return .permanent(code: "unencodable", message: "credit could not be encoded: \(error)")
         }
         let fallbackReference = "\(id):\(orderID)"
+        // The slot our rate limiter gave this request (epoch ms): a downstream (and our simulator)
+        // can tell our pacing from the network's and the schedulers' jitter.
+        request.headers.add(name: "X-Reward-Paced-At", value: String(pacedAt / 1_000_000))
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
             let bytes = try await response.body.collect(upTo: 64 * 1024)

@@ -45,7 +45,7 @@ final class RateBucket: Sendable {
             var done: [(CheckedContinuation<Int64?, Never>, Int64)] = []
             let rate = milliRate(now: now, policy: policy)
             while let priority = queues.firstIndex(where: { !$0.isEmpty }) {
-                guard let slot = schedule.peek(notBefore: now - SliceSchedule.catchUp, milliRate: rate) else {
+                guard let slot = schedule.peek(notBefore: SliceSchedule.earliest(now: now), milliRate: rate) else {
                     return (done, nil)
                 }
                 guard slot.time <= now else { return (done, slot.time) }
@@ -91,7 +91,7 @@ final class RateBucket: Sendable {
             let rate = state.milliRate(now: now, policy: policy)
             var granted = 0
             var last = now
-            while granted < permits, let slot = state.schedule.peek(notBefore: now - SliceSchedule.catchUp, milliRate: rate),
+            while granted < permits, let slot = state.schedule.peek(notBefore: SliceSchedule.earliest(now: now), milliRate: rate),
                   slot.time <= now {
                 state.schedule.take(slot)
                 granted += 1

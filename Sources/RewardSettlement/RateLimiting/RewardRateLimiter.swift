@@ -62,16 +62,30 @@ public final class RewardRateLimiter: Sendable {
     /// - Returns: `true` when granted, `false` when the task was cancelled while waiting.
     @discardableResult
     public func acquire(rewardType: String, permits: Int = 1, priority: RateLimitPriority? = nil) async -> Bool {
+        await acquireSlot(rewardType: rewardType, permits: permits, priority: priority) != nil
+    }
+
+    /// Like ``acquire(rewardType:permits:priority:)``, and says when: the slot time (wall clock,
+    /// nanoseconds since the epoch) of the last permit, the latest of the type's and its shared
+    /// downstream's; the current time for a type without a limit; `nil` when cancelled.
+    public func acquireSlot(rewardType: String, permits: Int = 1, priority: RateLimitPriority? = nil) async -> Int64? {
         let own = typeBuckets.withLock { $0[rewardType] }
         let shared = sharedOf[rewardType].flatMap { sharedBuckets[$0] }
-        guard own != nil || shared != nil else { return true }
+        guard own != nil || shared != nil else { return WallClock.now() }
         let started = ContinuousClock.now
         let priority = priority ?? priorities[rewardType] ?? .normal
-        if let own, await own.acquire(permits: permits, priority: priority) == nil { return false }
-        if let shared, await shared.acquire(permits: permits, priority: priority) == nil { return false }
+        var slot = Int64.min
+        if let own {
+            guard let time = await own.acquire(permits: permits, priority: priority) else { return nil }
+            slot = max(slot, time)
+        }
+        if let shared {
+            guard let time = await shared.acquire(permits: permits, priority: priority) else { return nil }
+            slot = max(slot, time)
+        }
         let waited = ContinuousClock.now - started
         if waited > .milliseconds(1) { waitTimer(rewardType).recordNanoseconds(waited.nanoseconds) }
-        return true
+        return slot
     }
 
     /// Changes a type's fleet-wide rate while running; `nil` removes its limit.

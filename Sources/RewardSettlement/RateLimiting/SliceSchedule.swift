@@ -14,8 +14,15 @@ struct SliceSchedule: Sendable {
 
     /// How far back a permit may still be handed out when the pump wakes late: on a busy machine
     /// sleeps overshoot by milliseconds, and without catching up the limiter would fall well below
-    /// its rate. Never more than one slice's allowance either way; older slots are lost.
+    /// its rate. Older slots are lost.
     static let catchUp: Int64 = 20_000_000
+
+    /// The earliest slot a caller may take at `now`: at most ``catchUp`` back, and never in an
+    /// earlier slice. A permit of slice `s` handed out in slice `s + 1` would reach the downstream
+    /// beside all of `s + 1`'s own permits (seen: 218 requests in one slice against 200 allowed).
+    static func earliest(now: Int64) -> Int64 {
+        max(now - catchUp, now - now % WallClock.sliceNanoseconds)
+    }
 
     /// Rates are kept in milli-permits per second; below 0.001/s nothing is granted.
     static func milliRate(_ rate: Double) -> Int64 {
