@@ -11,6 +11,7 @@ struct APIHandlers: Sendable {
     let configuration: RewardAPIConfiguration
     let dependencies: RewardAPI.Dependencies
     let signatures: SignedRequestVerifier
+    let replays: ReplayCache
     let limiter: KeyedRateLimiter
     let userHeader: HTTPField.Name
     static let gatewayKeyHeader = HTTPField.Name("X-Reward-Gateway-Key")
@@ -19,18 +20,30 @@ struct APIHandlers: Sendable {
 
     func bonus(_ request: Request) async throws(APIError) -> Response {
         let body = try await readBody(request)
-        let service = try signatures.verify(
+        let signed = try signatures.authenticate(
             method: request.method.rawValue, path: request.uri.string, service: header(request, RequestSignature.serviceHeader),
             timestamp: header(request, RequestSignature.timestampHeader), signature: header(request, RequestSignature.signatureHeader),
             body: body)
-        try limit("service:\(service)")
+        // The limit before the replay cache: only authenticated callers within their rate fill it.
+        try limit("service:\(signed.service)")
+        switch replays.admit(signed.mac, timestamp: signed.timestamp) {
+        case .fresh: break
+        case .replayed: throw APIError(.unauthorized, "replayed_request", "this signed request was already received")
+        case .full: throw APIError(.tooManyRequests, "rate_limited", "too many signed requests in this second; slow down")
+        }
         let grant: BonusRequestBody = try decode(body, "bonus")
+        guard let scope = configuration.services[signed.service]?.scope else {
+            throw APIError(.unauthorized, "invalid_signature", "the signature does not verify for this service and request")
+        }
+        if let refusal = scope.refusal(activityID: grant.activity.id, rewardType: grant.bonus.rewardType, amount: grant.bonus.amount) {
+            throw APIError(.forbidden, "grant_out_of_scope", refusal)
+        }
         do {
             let token = try await dependencies.granter.sendBonus(
                 activity: grant.activity, user: grant.user,
                 bonus: BonusContent(rewardType: grant.bonus.rewardType, amount: grant.bonus.amount,
                                     extensions: grant.bonus.extensions ?? [:]),
-                orderID: OrderID(grant.orderID))
+                orderID: OrderID(grant.orderID), grantedBy: signed.service)
             return JSONResponse.make(.ok, BonusResponseBody(orderID: grant.orderID, token: token.encoded))
         } catch {
             throw APIError(error)

@@ -44,8 +44,10 @@ public struct RewardAPI: Service {
                 onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
         let handlers = APIHandlers(
             configuration: configuration, dependencies: dependencies,
-            signatures: SignedRequestVerifier(secrets: configuration.serviceSecrets, window: configuration.signatureWindow),
-            limiter: KeyedRateLimiter(burst: configuration.callerBurst, per: configuration.callerPeriod),
+            signatures: SignedRequestVerifier(secrets: configuration.services.mapValues(\.secret), window: configuration.signatureWindow),
+            replays: ReplayCache(windowSeconds: configuration.signatureWindow.components.seconds),
+            limiter: KeyedRateLimiter(burst: configuration.callerBurst, per: configuration.callerPeriod,
+                                      maximumKeys: configuration.maximumTrackedCallers),
             userHeader: HTTPField.Name(configuration.userHeader) ?? HTTPField.Name("X-Reward-User") ?? .authorization)
         let router = Router()
         // Added first: middleware applies to the routes added after it (and to "not found").

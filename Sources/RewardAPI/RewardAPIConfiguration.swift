@@ -6,18 +6,22 @@ public struct RewardAPIConfiguration: Sendable {
     public var port = 8080
     /// Request bodies larger than this are refused with 413 `payload_too_large`. Default 64 KiB.
     public var maximumBodyBytes = 64 * 1024
-    /// Activity services and their HMAC-SHA256 secrets (at least 32 bytes each), by service id.
-    public var serviceSecrets: [String: [UInt8]] = [:]
+    /// Activity services by id: their HMAC-SHA256 secrets (at least 32 bytes) and scopes.
+    public var services: [String: CallingService] = [:]
     /// How far a signed request's timestamp may be from the server's clock. Default 5 minutes.
     public var signatureWindow: Duration = .seconds(300)
     /// Requests per caller (service id, or asserted user id) in a burst. Default 200.
     public var callerBurst = 200
     /// The time in which a caller regains its whole burst. Default 1 second.
     public var callerPeriod: Duration = .seconds(1)
+    /// Callers the rate limiter tracks at once; past it, new callers are refused until old
+    /// entries refill (memory stays bounded whatever ids arrive). Default 100,000.
+    public var maximumTrackedCallers = 100_000
     /// The header in which the gateway asserts the authenticated end user. Default `X-Reward-User`.
     public var userHeader = "X-Reward-User"
-    /// When set, wallet requests must also carry this value in `X-Reward-Gateway-Key`: proof that
-    /// the gateway (which strips both headers from client traffic) sent them. Default none.
+    /// Wallet requests must carry this value in `X-Reward-Gateway-Key`: proof that the gateway
+    /// (which strips both headers from client traffic) sent them. `nil` is allowed only in
+    /// development mode (``RewardAPIConfiguration/init(config:)`` refuses it otherwise).
     public var gatewayKey: String?
 
     public init() {}

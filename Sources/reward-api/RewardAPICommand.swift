@@ -23,7 +23,8 @@ struct RewardAPICommand: AsyncParsableCommand {
         discussion: """
             Settings: REWARD_* environment variables over the JSON file named by REWARD_CONFIG: db.*,
             kafka.clusters, sdk.*, tokens.*, catalog.path, api.host, api.port, api.maxBodyBytes,
-            api.services (secret: "service-id:base64-secret,…"), api.gatewayKey (secret), api.userHeader.
+            api.services (secret: "service-id:base64-secret,…"), api.scopesFile (what each service may grant),
+            api.gatewayKey (secret; required unless REWARD_MODE=development), api.userHeader.
             SIGTERM stops accepting, finishes requests in flight, shuts the SDK down and exits 0.
             """)
 
@@ -36,16 +37,11 @@ struct RewardAPICommand: AsyncParsableCommand {
         let logger = Logger(label: "reward-api")
         let config = try await RewardConfiguration.reader()
 
-        var api = RewardAPIConfiguration()
-        api.host = config.string(forKey: "api.host", default: api.host)
-        api.port = port ?? config.int(forKey: "api.port", default: api.port)
-        api.maximumBodyBytes = config.int(forKey: "api.maxBodyBytes", default: api.maximumBodyBytes)
-        api.userHeader = config.string(forKey: "api.userHeader", default: api.userHeader)
-        api.gatewayKey = config.string(forKey: "api.gatewayKey", isSecret: true)
-        api.serviceSecrets = try Self.serviceSecrets(config.string(forKey: "api.services", isSecret: true) ?? "")
+        var api = try RewardAPIConfiguration(config: config)
+        if let port { api.port = port }
 
         let catalog = try RewardCatalog.load(from: config.string(forKey: "catalog.path", default: "ops/config/reward-types.json"))
-        let keyRing = try TokenKeyRing(config: config.scoped(to: "tokens"))
+        let keyRing = try TokenKeyRing(config: config)
         let pool = MariaDBPool(configuration: MariaDBConfiguration(config: config.scoped(to: "db")), logger: logger)
         let stores = WalletStores(single: pool)
         let engine = SettlementEngine(
@@ -81,19 +77,5 @@ struct RewardAPICommand: AsyncParsableCommand {
             throw error
         }
         await pool.shutdown()
-    }
-
-    /// `id:base64,id:base64` → secrets; each at least 32 bytes.
-    static func serviceSecrets(_ text: String) throws(ConfigurationError) -> [String: [UInt8]] {
-        var secrets: [String: [UInt8]] = [:]
-        for entry in text.split(separator: ",") where !entry.isEmpty {
-            let parts = entry.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, let data = Data(base64Encoded: String(parts[1])), data.count >= 32 else {
-                throw ConfigurationError(code: "api.invalid_service_secret",
-                                         message: "api.services entries are service-id:base64 with at least 32 bytes")
-            }
-            secrets[String(parts[0])] = [UInt8](data)
-        }
-        return secrets
     }
 }

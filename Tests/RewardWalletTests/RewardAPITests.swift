@@ -17,6 +17,10 @@ struct RewardAPITests {
                                              sign: true)
             #expect(granted.status == 200)
             let token = try #require(granted.json["token"] as? String)
+            // The token is recorded with the service that signed the request.
+            try await eventually(.seconds(10), "token recorded") {
+                try await api.wallet.fixture.count("SELECT COUNT(*) FROM reward_tokens WHERE order_id = 'api-1' AND granted_by = 'games'") == 1
+            }
 
             // The SDK's field errors, unchanged.
             let unknown = try await api.send("POST", "/v1/bonus", json: APIHarness.grant(order: "api-2", user: "jo", amount: 1,
@@ -28,6 +32,17 @@ struct RewardAPITests {
             let range = try await api.send("POST", "/v1/bonus", json: APIHarness.grant(order: "api-4", user: "jo", amount: 999_999),
                                            sign: true)
             #expect(range.code == "amount_out_of_range")
+            // Outside the service's scope: another activity, a type it may not grant, more than its largest grant.
+            for (grant, words) in [
+                (APIHarness.grant(order: "api-5", user: "jo", amount: 1, activity: "other-campaign"), "activity other-campaign"),
+                (APIHarness.grant(order: "api-6", user: "jo", amount: 1, type: "coin_lucky"), "reward type coin_lucky"),
+                (APIHarness.grant(order: "api-7", user: "jo", amount: 1_000_001), "at most 1000000"),
+            ] {
+                let refused = try await api.send("POST", "/v1/bonus", json: grant, sign: true)
+                #expect(refused.status == 403)
+                #expect(refused.code == "grant_out_of_scope")
+                #expect((refused.json["message"] as? String ?? "").contains(words), "\(refused.text)")
+            }
             let notJSON = try await api.send("POST", "/v1/bonus", raw: Array("{nope".utf8), sign: true)
             #expect(notJSON.status == 400)
             #expect(notJSON.code == "invalid_json")
@@ -79,7 +94,8 @@ struct RewardAPITests {
         try await APIHarness.with("api_refusals", configure: { $0.callerBurst = 5; $0.callerPeriod = .seconds(60) }) { api in
             let grant = APIHarness.grant(order: "sig-1", user: "kim", amount: 100)
             #expect(try await api.send("POST", "/v1/bonus", json: grant).code == "missing_signature")
-            #expect(try await api.send("POST", "/v1/bonus", json: grant, sign: true, service: "stranger").code == "unknown_service")
+            // An unknown service gets the same answer as a wrong signature: ids cannot be probed.
+            #expect(try await api.send("POST", "/v1/bonus", json: grant, sign: true, service: "stranger").code == "invalid_signature")
             #expect(try await api.send("POST", "/v1/bonus", json: grant, sign: true, secret: [UInt8](repeating: 1, count: 32)).code
                 == "invalid_signature")
             let stale = try await api.send("POST", "/v1/bonus", json: grant, sign: true, timestamp: Int64(Date().timeIntervalSince1970) - 3_600)
@@ -89,7 +105,8 @@ struct RewardAPITests {
             // The same signed request twice: the second is a replay.
             let body = [UInt8](try JSONSerialization.data(withJSONObject: grant))
             let time = Int64(Date().timeIntervalSince1970)
-            let signature = RequestSignature.sign(method: "POST", path: "/v1/bonus", timestamp: time, body: body, secret: APIHarness.secret)
+            let signature = RequestSignature.sign(method: "POST", path: "/v1/bonus", service: APIHarness.service, timestamp: time,
+                                                  body: body, secret: APIHarness.secret)
             let headers = [(RequestSignature.serviceHeader, APIHarness.service), (RequestSignature.timestampHeader, "\(time)"),
                            (RequestSignature.signatureHeader, signature)]
             let first = try await api.send("POST", "/v1/bonus", raw: body, headers: headers)
@@ -114,6 +131,58 @@ struct RewardAPITests {
             }
             #expect(statuses.filter { $0 == 200 }.count == 5)
             #expect(statuses.suffix(2) == [429, 429])
+        }
+    }
+
+    @Test("Tokens granted over POST /v1/bonus, altered in each bound field or shown by another user, never pay at withdrawal")
+    func grantedThenAltered() async throws {
+        try await APIHarness.with("api_gate") { api in
+            var tokens: [String: String] = [:]
+            for (order, user) in [("gate-kim", "kim"), ("gate-lee", "lee")] {
+                let granted = try await api.send("POST", "/v1/bonus", json: APIHarness.grant(order: order, user: user, amount: 800), sign: true)
+                #expect(granted.status == 200)
+                tokens[order] = granted.json["token"] as? String
+            }
+            let kim = try #require(tokens["gate-kim"]), lee = try #require(tokens["gate-lee"])
+            try await eventually(.seconds(10), "tokens recorded") {
+                try await api.wallet.fixture.count("SELECT COUNT(*) FROM reward_tokens WHERE order_id LIKE 'gate-%'") == 2
+            }
+            func presented(_ token: String, order: String = "gate-kim", type: String = "cash_red_envelope", amount: Int = 800,
+                           activity: String = "fest") -> [String: Any] {
+                ["token": token, "orderID": order, "rewardType": type, "amount": amount, "activityID": activity, "sceneID": "rain"]
+            }
+            // A presented copy of a stored token is judged with the stored activity, whatever the
+            // client names (nil: taken as the stored grant, no refusal and nothing extra).
+            let altered: [([String: Any], String?)] = [
+                (presented(kim, activity: "fest-other"), nil),
+                (presented(kim, amount: 80_000), "token_amount_mismatch"),
+                (presented(kim, order: "gate-kim-2"), "token_signature_mismatch"),
+                (presented(kim, order: "gate-kim-2", activity: "fest-other"), "token_signature_mismatch"),
+                (presented(kim, type: "coupon_10off", amount: 1), "token_signature_mismatch"),
+                (presented(lee, order: "gate-lee"), "token_signature_mismatch"),
+            ]
+            let refused = try await api.send("POST", "/v1/users/kim/withdrawals",
+                                             json: ["requestID": "gate-1", "amount": 1, "currency": "CNY", "tokens": altered.map(\.0)],
+                                             user: "kim")
+            // Kim's stored genuine token settles and pays this one unit; the altered ones are refused.
+            #expect(refused.status == 200, "\(refused.text.prefix(600))")
+            let receipt = refused.json
+            let rejected = (receipt["rejected"] as? [[String: Any]]) ?? []
+            for (index, (_, reason)) in altered.enumerated() {
+                let found = rejected.first { $0["index"] as? Int == index }
+                #expect(found?["reason"] as? String == reason, "presented \(index): \(refused.text.prefix(600))")
+            }
+            #expect(try await api.wallet.fixture.count(
+                "SELECT COUNT(*) FROM wallet_entries WHERE account = 'kim' AND order_id <> 'gate-kim'") == 0)
+            #expect(try await api.wallet.fixture.count("SELECT COUNT(*) FROM wallet_entries WHERE account = 'lee'") == 0,
+                    "lee's token shown by kim paid nobody")
+            // The genuine token, unaltered, pays: 800 in all, whichever withdrawal settled it.
+            let rest = 799
+            let paid = try await api.send("POST", "/v1/users/kim/withdrawals",
+                                          json: ["requestID": "gate-2", "amount": rest, "currency": "CNY", "tokens": [presented(kim)]],
+                                          user: "kim")
+            #expect(paid.status == 200, "\(paid.text.prefix(400))")
+            #expect(try await api.wallet.balance("kim") == 0)
         }
     }
 

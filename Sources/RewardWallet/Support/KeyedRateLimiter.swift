@@ -5,7 +5,8 @@ import Synchronization
 /// Each key holds at most `burst` permits and regains `burst` permits per `period`. With several
 /// instances behind a load balancer each enforces its own bucket, so the fleet-wide limit is the
 /// per-instance limit times the instances a key's requests reach. Idle keys are forgotten once
-/// their bucket is full again, so memory follows the keys active within one period.
+/// their bucket is full again, so memory follows the keys active within one period, and never
+/// exceeds `maximumKeys`: a new key that finds the table full (after a sweep) is refused.
 public final class KeyedRateLimiter: Sendable {
     private struct Bucket {
         var permits: Double  // fractions of a permit refill continuously; never money
@@ -21,14 +22,18 @@ public final class KeyedRateLimiter: Sendable {
     public let burst: Int
     /// How long an empty bucket takes to fill.
     public let period: Duration
+    /// Keys tracked at most.
+    public let maximumKeys: Int
     private let state: Mutex<State>
 
     /// - Parameters:
     ///   - burst: Permits per key at most (at least 1).
     ///   - period: Time to regain all of them.
-    public init(burst: Int, per period: Duration) {
+    ///   - maximumKeys: Keys tracked at once, at most.
+    public init(burst: Int, per period: Duration, maximumKeys: Int = 100_000) {
         self.burst = max(1, burst)
         self.period = period > .zero ? period : .seconds(1)
+        self.maximumKeys = max(1, maximumKeys)
         self.state = Mutex(State(lastSweep: .now))
     }
 
@@ -39,6 +44,11 @@ public final class KeyedRateLimiter: Sendable {
         return state.withLock { state in
             if now - state.lastSweep > period {
                 sweep(&state, now: now, perSecond: perSecond)
+            }
+            if state.buckets[key] == nil, state.buckets.count >= maximumKeys {
+                // Sweeping is O(keys): at most ten times a period, however many new keys knock.
+                if now - state.lastSweep > period / 10 { sweep(&state, now: now, perSecond: perSecond) }
+                guard state.buckets.count < maximumKeys else { return false }
             }
             var bucket = state.buckets[key] ?? Bucket(permits: Double(burst), updated: now)
             bucket.permits = min(Double(burst), bucket.permits + seconds(now - bucket.updated) * perSecond)

@@ -15,6 +15,10 @@ import ServiceLifecycle
 struct APIHarness {
     static let service = "games"
     static let secret = [UInt8](repeating: 0x5a, count: 32)
+    /// What the test service may grant: the `fest` activities; cash up to 10,000.00 (above the
+    /// catalog's own limit, so the catalog's refusal shows), coupons, and a type the catalog lacks.
+    static let scope = ServiceScope(activities: ["fest", "fest-*"],
+                                    rewardTypes: ["cash_red_envelope": 1_000_000, "coupon_10off": 1, "no_such_type": 10])
 
     let wallet: WalletHarness
     let port: Int
@@ -43,13 +47,15 @@ struct APIHarness {
                                                 spoolDirectory: spool)
             sdk.delivery.attemptTimeout = .milliseconds(500)
             sdk.delivery.budget = .milliseconds(1200)
+            // Tokens are recorded as in production, with the granting service.
+            sdk.tokenRecording = .init(database: fixture.database.configuration)
             let quiet = Logger(label: "api-test") { _ in SwiftLogNoOpLogHandler() }
             let client = try await RewardClient(configuration: sdk, logger: quiet, metrics: wallet.metrics)
 
             var configuration = RewardAPIConfiguration()
             configuration.port = 0
             configuration.maximumBodyBytes = 16 * 1024
-            configuration.serviceSecrets = [service: secret]
+            configuration.services = [service: CallingService(secret: secret, scope: scope)]
             configure(&configuration)
             let bound = TestBox<Int?>(nil)
             let server = RewardAPI(
@@ -94,7 +100,8 @@ struct APIHarness {
             request.headers.add(name: RequestSignature.serviceHeader, value: service)
             request.headers.add(name: RequestSignature.timestampHeader, value: "\(time)")
             request.headers.add(name: RequestSignature.signatureHeader,
-                                value: RequestSignature.sign(method: method, path: path, timestamp: time, body: body, secret: secret))
+                                value: RequestSignature.sign(method: method, path: path, service: service, timestamp: time, body: body,
+                                                           secret: secret))
         }
         for (name, value) in extra { request.headers.add(name: name, value: value) }
         return try await send(request)
@@ -108,9 +115,10 @@ struct APIHarness {
         return Answer(status: Int(response.status.code), json: json, text: String(decoding: data, as: UTF8.self))
     }
 
-    static func grant(order: String, user: String, amount: Int64, type: String = "cash_red_envelope") -> [String: Any] {
+    static func grant(order: String, user: String, amount: Int64, type: String = "cash_red_envelope",
+                      activity: String = "fest") -> [String: Any] {
         [
-            "activity": ["id": "fest", "sceneID": "rain"],
+            "activity": ["id": activity, "sceneID": "rain"],
             "user": ["id": user, "deviceID": "device-1", "appID": "app"],
             "bonus": ["rewardType": type, "amount": amount, "extensions": [String: String]()],
             "orderID": order,
