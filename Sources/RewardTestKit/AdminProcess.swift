@@ -1,17 +1,16 @@
 import Foundation
 import MariaDB
-import RewardTestKit
 
 /// Runs `reward-admin` as the on-call engineer would, against a test database and the harness's
 /// clusters: settings through the environment and a config file holding the test key ring.
-struct AdminProcess {
-    let environment: [String: String]
-    let path: String
+public struct AdminProcess: Sendable {
+    public let environment: [String: String]
+    public let path: String
 
     /// - Parameters:
     ///   - database: The migrated test database the command settles into; `nil` for commands without one.
     ///   - harness: Clusters the command reads (written to a cluster directory file); `nil` for none.
-    init(database: TestDatabase?, harness: LaneHarness?) throws {
+    public init(database: TestDatabase?, harness: LaneHarness?) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueTestName("admin")).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let key = Data(repeating: 42, count: 32).base64EncodedString()  // LaneHarness.keyRing's key 1
@@ -39,7 +38,7 @@ struct AdminProcess {
     }
 
     /// The same command with more settings in its environment.
-    func adding(_ extra: [String: String]) -> AdminProcess {
+    public func adding(_ extra: [String: String]) -> AdminProcess {
         AdminProcess(environment: environment.merging(extra) { $1 }, path: path)
     }
 
@@ -49,12 +48,12 @@ struct AdminProcess {
     }
 
     /// Runs to completion in the repository root (where topics/ and ops/config/ are).
-    func run(_ arguments: [String]) async throws -> ProcessResult {
+    public func run(_ arguments: [String]) async throws -> ProcessResult {
         try await runExecutable(path, arguments, environment: environment, directory: TestEnvironment.repositoryRoot)
     }
 
     /// Starts it and hands back the running child (for signals).
-    func start(_ arguments: [String]) throws -> ChildProcess {
+    public func start(_ arguments: [String]) throws -> ChildProcess {
         // ChildProcess has no working-directory option: name the repository's files explicitly.
         let root = TestEnvironment.repositoryRoot
         return try ChildProcess(path, arguments + ["--topics-directory", "\(root)/topics"], environment: environment)

@@ -44,13 +44,8 @@ public final class LaneHarness: Sendable {
     /// A grant as the SDK builds it, with a genuine token.
     public static func grant(order: String, user: String, type: String = "cash_red_envelope", amount: Int64,
                       lane: Lane = .cash, activity: String = "fest") -> BonusEvent {
-        let token = keyRing.mint(orderID: OrderID(order), userID: user, rewardType: type, amount: amount,
-                                 issuedAt: Date(timeIntervalSince1970: 1_795_000_000))
-        return BonusEvent(
-            orderID: OrderID(order), activity: Activity(id: activity, sceneID: "rain"),
-            user: User(id: user, deviceID: "device-\(user)", appID: "app"),
-            bonus: BonusContent(rewardType: type, amount: amount), lane: lane,
-            grantedAtMilliseconds: 1_795_000_000_000, token: token.encoded)
+        TestGrants.event(order: order, user: user, type: type, amount: amount, activity: activity, lane: lane,
+                         grantedAt: Date(timeIntervalSince1970: 1_795_000_000))
     }
 
     /// Produces raw records and waits until the cluster acknowledged all of them.
@@ -93,7 +88,7 @@ public final class LaneHarness: Sendable {
     /// A lane consumer for `cluster`'s `lane`, settling into `fixture`'s database.
     public func lane(_ cluster: ClusterName, _ lane: Lane, fixture: SettlementFixture, settings: ConsumerSettings = ConsumerSettings(),
               rates: RateLimitConfiguration = RateLimitConfiguration(), extraLedgers: [any Ledger] = [],
-              metrics: TestMetrics = TestMetrics()) throws -> LaneConsumer {
+              metrics: TestMetrics = TestMetrics(), keyRing: TokenKeyRing = LaneHarness.keyRing) throws -> LaneConsumer {
         let kafka = self.cluster(cluster)
         let definitions = try TopicDefinition.load(directory: "\(TestEnvironment.repositoryRoot)/topics", cluster: cluster)
         let topics = LaneConsumer.Topics(
@@ -106,7 +101,7 @@ public final class LaneHarness: Sendable {
             consumer: try KafkaConsumer(configuration: consumerConfiguration, logger: logger),
             producer: try KafkaProducer(configuration: kafka.producerConfiguration(clientID: "test-parking"), logger: logger),
             topics: topics, cluster: cluster.rawValue,
-            verifier: RecordVerifier(catalog: fixture.catalog, keyRing: Self.keyRing, lane: lane),
+            verifier: RecordVerifier(catalog: fixture.catalog, keyRing: keyRing, lane: lane),
             // Conflicts are logged at error level by design; keep test output to what failed.
             engine: fixture.engine(extra: extraLedgers, logger: Logger(label: "engine") { _ in SwiftLogNoOpLogHandler() }),
             limiter: try RewardRateLimiter(configuration: rates, catalog: fixture.catalog, logger: logger, metrics: metrics),

@@ -36,7 +36,7 @@ struct ConsumerWiring: Sendable {
         self.topics = LaneConsumer.Topics(main: main.name, retry: retry.name, deadLetter: deadLetter.name)
 
         let catalog = try RewardCatalog.load(from: config.string(forKey: "catalog.path", default: "ops/config/reward-types.json"))
-        let keyRing = try TokenKeyRing(config: config.scoped(to: "tokens"))
+        let keyRing = try TokenKeyRing(config: config)
         let pool = MariaDBPool(configuration: MariaDBConfiguration(config: config.scoped(to: "db")), logger: logger)
         self.pool = pool
         self.stores = SettlementStores(single: pool)

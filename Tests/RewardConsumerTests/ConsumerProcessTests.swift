@@ -8,46 +8,10 @@ import Testing
 /// `reward-consumer` as real processes: the fleet-wide rate, a crash, a graceful stop.
 @Suite("reward-consumer processes")
 struct ConsumerProcessTests {
-    /// Settings for a child consumer: the test's database, clusters, rates and downstream.
-    static func environment(fixture: SettlementFixture, harness: LaneHarness, directory: URL, rates: String,
-                            simulatorPort: Int? = nil) throws -> [String: String] {
-        let clusters = directory.appendingPathComponent("clusters.json").path
-        try harness.writeDirectory(to: clusters)
-        let ratesPath = directory.appendingPathComponent("rates.json").path
-        try rates.write(toFile: ratesPath, atomically: true, encoding: .utf8)
-        let database = fixture.database.configuration
-        var environment = [
-            "REWARD_CONFIG": "",
-            "REWARD_KAFKA_CLUSTERS": clusters,
-            "REWARD_DB_HOST": database.host, "REWARD_DB_PORT": String(database.port),
-            "REWARD_DB_USER": database.user, "REWARD_DB_PASSWORD": database.password,
-            "REWARD_DB_NAME": database.database ?? "",
-            "REWARD_CATALOG_PATH": "\(TestEnvironment.repositoryRoot)/ops/config/reward-types.json",
-            "REWARD_RATES_PATH": ratesPath,
-            "REWARD_TOKENS_KEYS": "1:" + Data([UInt8](repeating: 42, count: 32)).base64EncodedString(),
-            "REWARD_TOKENS_CURRENT_KEY_ID": "1",
-            "REWARD_LOG_LEVEL": "warning",
-        ]
-        if let simulatorPort { environment["REWARD_LEDGERS_PARTNER_PRIZES_URL"] = "http://127.0.0.1:\(simulatorPort)" }
-        return environment
-    }
-
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueTestName("consumer"))
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    static func consumer(_ cluster: String, _ topic: String, environment: [String: String]) throws -> ChildProcess {
-        try ChildProcess("\(try TestEnvironment.binPath())/reward-consumer",
-                         ["--cluster", cluster, "--topic", topic, "--topics-directory", "\(TestEnvironment.repositoryRoot)/topics"],
-                         environment: environment)
-    }
-
     @Test("Two consumer processes share a fleet limit of 1,900/s: no 100 ms slice over 190 paced, both instances share the limit")
     func fleetRateAcrossProcesses() async throws {
         let harness = try LaneHarness()
-        let directory = try Self.temporaryDirectory()
+        let directory = try ConsumerProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // The simulator admits far more than the cap, so its own per-slice count shows what the fleet
         // sent, not what a 429 cut off; the fleet's limit sits just under 200 per slice, as it would
@@ -55,11 +19,11 @@ struct ConsumerProcessTests {
         try await withSimulator(knobs: SimulatorKnobs(capacityPerSlice: 1_000)) { simulator, port in
             try await SettlementFixture.with("fleetrate") { fixture in
                 let rates = #"{ "rates": { "prize_partner": 1900 }, "sharedDownstreams": { "partner-prizes": { "rate": 1900, "types": ["prize_partner"] } } }"#
-                let environment = try Self.environment(fixture: fixture, harness: harness, directory: directory, rates: rates,
+                let environment = try ConsumerProcess.environment(fixture: fixture, harness: harness, directory: directory, rates: rates,
                                                        simulatorPort: port)
                 let prizes = (0..<16_000).map { LaneHarness.grant(order: "p\($0)", user: "u\($0)", type: "prize_partner", amount: 1, lane: .goods) }
                 try await harness.produce(prizes, to: .a, topic: "reward-goods")
-                let children = try (0..<2).map { _ in try Self.consumer("A", "reward-goods", environment: environment) }
+                let children = try (0..<2).map { _ in try ConsumerProcess.start("A", "reward-goods", environment: environment) }
                 try await eventually(.seconds(300), interval: .milliseconds(500), "16,000 prizes accepted downstream") {
                     simulator.stats.distinctOrderIds == 16_000
                 }
@@ -94,21 +58,21 @@ struct ConsumerProcessTests {
     @Test("A consumer killed with SIGKILL mid-run and restarted credits exact totals; SIGTERM then exits 0 with offsets committed")
     func killedAndRestarted() async throws {
         let harness = try LaneHarness()
-        let directory = try Self.temporaryDirectory()
+        let directory = try ConsumerProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try await SettlementFixture.with("killed") { fixture in
-            let environment = try Self.environment(fixture: fixture, harness: harness, directory: directory, rates: #"{ "rates": {} }"#)
+            let environment = try ConsumerProcess.environment(fixture: fixture, harness: harness, directory: directory, rates: #"{ "rates": {} }"#)
             let grants = (0..<30_000).map { LaneHarness.grant(order: "k\($0)", user: "u\($0 % 1_000)", amount: Int64($0 % 97 + 1)) }
             try await harness.produce(grants, to: .a, topic: "reward-cash")
 
-            let first = try Self.consumer("A", "reward-cash", environment: environment)
+            let first = try ConsumerProcess.start("A", "reward-cash", environment: environment)
             try await eventually(.seconds(180), interval: .milliseconds(100), "a third credited") {
                 try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'") >= 10_000
             }
             first.send(signal: SIGKILL)
             _ = await first.waitForExit()
 
-            let second = try Self.consumer("A", "reward-cash", environment: environment)
+            let second = try ConsumerProcess.start("A", "reward-cash", environment: environment)
             try await eventually(.seconds(240), interval: .milliseconds(250), "all credited") {
                 try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'") == 30_000
             }

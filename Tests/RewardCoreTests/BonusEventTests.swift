@@ -14,6 +14,30 @@ struct BonusEventTests {
         #expect(Self.event.key == Array(Fixtures.orderID.rawValue.utf8))
     }
 
+    @Test func version2CarriesTheGrantingServiceAndVersion1StillDecodes() throws {
+        var event = Self.event
+        event.grantedBy = "rain-service"
+        let encoded = event.encoded()
+        #expect(encoded[0] == 2)
+        #expect(try BonusEvent.decode(encoded).grantedBy == "rain-service")
+        // A version 1 record: the same fields without the last one.
+        var unattributed = Self.event.encoded()
+        #expect(unattributed.last == 0, "an empty granted-by is one zero length byte")
+        unattributed.removeLast()
+        unattributed[0] = 1
+        let legacy = try BonusEvent.decode(unattributed)
+        #expect(legacy == Self.event && legacy.grantedBy == nil)
+        // A version 1 record read as version 2 is cut short; a version 2 one read as 1 has trailing bytes.
+        var short = unattributed
+        short[0] = 2
+        #expect(throws: EventDecodingError.self) { try BonusEvent.decode(short) }
+        var long = encoded
+        long[0] = 1
+        #expect(throws: EventDecodingError.self) { try BonusEvent.decode(long) }
+        event.grantedBy = "no spaces allowed"
+        #expect(throws: EventDecodingError.self) { try BonusEvent.decode(event.encoded()) }
+    }
+
     @Test func encodingIsDeterministic() {
         #expect(Self.event.encoded() == Self.event.encoded())
     }

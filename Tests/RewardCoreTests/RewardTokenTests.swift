@@ -6,36 +6,50 @@ import Testing
 struct RewardTokenTests {
     let ring = Fixtures.keyRing()
     let now = Date(timeIntervalSince1970: 1_795_000_000)
+    static let activity = "spring-gala-2027"
 
-    func mint(_ ring: TokenKeyRing? = nil) -> RewardToken {
-        (ring ?? self.ring).mint(orderID: Fixtures.orderID, userID: "u12345", rewardType: "cash_red_envelope", amount: 888, issuedAt: now)
+    func mint(_ ring: TokenKeyRing? = nil, version: RewardToken.Version = .v2) -> RewardToken {
+        var ring = ring ?? self.ring
+        ring.mintVersion = version
+        return ring.mint(orderID: Fixtures.orderID, userID: "u12345", rewardType: "cash_red_envelope", amount: 888,
+                         activityID: Self.activity, issuedAt: now)
     }
 
     func verify(_ text: String, ring: TokenKeyRing? = nil, orderID: OrderID = Fixtures.orderID, userID: String = "u12345",
-                rewardType: String = "cash_red_envelope", amount: Int64 = 888, at time: Date? = nil) -> TokenError.Code? {
+                rewardType: String = "cash_red_envelope", amount: Int64 = 888, activity: String = activity,
+                at time: Date? = nil) -> TokenError.Code? {
         do {
-            _ = try (ring ?? self.ring).verify(text, orderID: orderID, userID: userID, rewardType: rewardType, amount: amount,
-                                               now: time ?? now.addingTimeInterval(60))
+            _ = try (ring ?? self.ring).check(
+                text, for: TokenSubject(orderID: orderID, userID: userID, rewardType: rewardType, amount: amount, activityID: activity),
+                now: time ?? now.addingTimeInterval(60))
             return nil
         } catch {
             return error.code
         }
     }
 
-    @Test func aMintedTokenVerifiesAndIsCompact() throws {
-        let token = mint()
-        #expect(token.encoded.count <= 64)
+    @Test(arguments: RewardToken.Version.allCases)
+    func aMintedTokenVerifiesAndIsCompact(version: RewardToken.Version) throws {
+        let token = mint(version: version)
         #expect(token.encoded.count == 46)
+        #expect(token.version == version)
         #expect(token.encoded.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
         #expect(verify(token.encoded) == nil)
-        let claims = try ring.verify(token.encoded, orderID: Fixtures.orderID, userID: "u12345",
-                                     rewardType: "cash_red_envelope", now: now)
+        let claims = try ring.check(token.encoded, for: TokenSubject(
+            orderID: Fixtures.orderID, userID: "u12345", rewardType: "cash_red_envelope", activityID: Self.activity), now: now)
         #expect(claims.amount == 888)
         #expect(claims.expiresAt == now.addingTimeInterval(3600))
+        #expect(claims.boundActivityID == (version == .v2 ? Self.activity : nil))
     }
 
-    @Test func aFlippedBitAnywhereIsRefused() throws {
-        let token = mint()
+    @Test func newTokensAreVersion2ByDefault() {
+        #expect(ring.mintVersion == .v2)
+        #expect(ring.mint(orderID: "o", userID: "u", rewardType: "t", amount: 1, activityID: "a", issuedAt: now).version == .v2)
+    }
+
+    @Test(arguments: RewardToken.Version.allCases)
+    func aFlippedBitAnywhereIsRefused(version: RewardToken.Version) throws {
+        let token = mint(version: version)
         let bytes = try #require(decodeBase64URL(token.encoded))
         for index in bytes.indices {
             for bit in 0..<8 {
@@ -43,9 +57,14 @@ struct RewardTokenTests {
                 flipped[index] ^= 1 << bit
                 let code = verify(encodeBase64URL(flipped))
                 #expect(code != nil, "byte \(index) bit \(bit) still verified")
-                if index == 0 { #expect(code == .unsupportedVersion) }
             }
         }
+        // A version byte changed to the other known version is a forgery, not a format change.
+        var other = bytes
+        other[0] = version == .v1 ? 2 : 1
+        #expect(verify(encodeBase64URL(other)) == .signatureMismatch)
+        other[0] = 3
+        #expect(verify(encodeBase64URL(other)) == .unsupportedVersion)
     }
 
     @Test func anEditedAmountIsRefused() throws {
@@ -56,20 +75,27 @@ struct RewardTokenTests {
         #expect(verify(mint().encoded, amount: 999) == .amountMismatch)
     }
 
-    @Test func anotherUserOrderOrTypeIsRefused() {
-        let token = mint().encoded
+    @Test(arguments: RewardToken.Version.allCases)
+    func anotherUserOrderOrTypeIsRefused(version: RewardToken.Version) {
+        let token = mint(version: version).encoded
         #expect(verify(token, userID: "u99999") == .signatureMismatch)
         #expect(verify(token, orderID: "rain:spring-gala-2027:1:u12345:8") == .signatureMismatch)
         #expect(verify(token, rewardType: "coupon_10off") == .signatureMismatch)
     }
 
-    @Test func unknownKeyAndExpiryAreRefused() {
+    @Test func version2BindsTheActivityAndVersion1DoesNot() {
+        #expect(verify(mint(version: .v2).encoded, activity: "other-campaign") == .signatureMismatch)
+        // Version 1 never bound it: the MAC cannot tell, which is why its activity must come from our records.
+        #expect(verify(mint(version: .v1).encoded, activity: "other-campaign") == nil)
+    }
+
+    @Test func unknownKeyAndExpiryAreRefused() throws {
         let other = Fixtures.keyRing(current: 7, keys: [7])
         #expect(verify(mint(other).encoded) == .unknownKey)
         #expect(verify(mint().encoded, at: now.addingTimeInterval(3600)) == .expired)
         // Consumers settling a backlog skip the expiry check on purpose.
-        #expect((try? ring.verify(mint().encoded, orderID: Fixtures.orderID, userID: "u12345",
-                                  rewardType: "cash_red_envelope", now: nil)) != nil)
+        _ = try ring.check(mint().encoded, for: TokenSubject(
+            orderID: Fixtures.orderID, userID: "u12345", rewardType: "cash_red_envelope", activityID: Self.activity), now: nil)
     }
 
     @Test func truncatedAndRandomInputIsMalformed() {
@@ -92,9 +118,11 @@ struct RewardTokenTests {
         let old = Fixtures.keyRing(current: 1, keys: [1])
         let rotated = Fixtures.keyRing(current: 2, keys: [1, 2])
         let oldToken = mint(old)
+        let oldV1 = mint(old, version: .v1)
         let newToken = mint(rotated)
         #expect(newToken.keyID == 2)
         #expect(verify(oldToken.encoded, ring: rotated) == nil)
+        #expect(verify(oldV1.encoded, ring: rotated) == nil)
         #expect(verify(newToken.encoded, ring: rotated) == nil)
         #expect(verify(newToken.encoded, ring: old) == .unknownKey)
         let retired = Fixtures.keyRing(current: 2, keys: [2])
@@ -104,6 +132,14 @@ struct RewardTokenTests {
     @Test func shortKeysAreRefused() {
         #expect(throws: ConfigurationError.self) { try TokenKeyRing(keys: [1: [1, 2, 3]], currentKeyID: 1) }
         #expect(throws: ConfigurationError.self) { try TokenKeyRing(keys: [1: [UInt8](repeating: 1, count: 32)], currentKeyID: 2) }
+    }
+
+    @Test func fingerprintsIdentifyKeysWithoutShowingThem() {
+        let ring = Fixtures.keyRing(current: 2, keys: [1, 2])
+        let again = Fixtures.keyRing(current: 1, keys: [1, 2])
+        #expect(ring.fingerprints == again.fingerprints)
+        #expect(ring.fingerprints[1] != ring.fingerprints[2])
+        #expect(ring.fingerprints.values.allSatisfy { $0.count == 8 })
     }
 }
 

@@ -18,7 +18,7 @@ struct DeadLetterAndBudgetTests {
             let budgets = BudgetAdministration(pool: fixture.pool)
             _ = try await budgets.set(activityID: "capped", rewardType: "cash_red_envelope", cap: 100, warnPercent: nil)
             let grants = (0..<5).map { LaneHarness.grant(order: "b-\($0)", user: "user-\($0)", amount: 30, activity: "capped") }
-            let outcomes = await engine.settle(grants.map { SettlementRequest(event: $0, source: .drain) })
+            let outcomes = await engine.settle(grants.map { SettlementRequest(testEvent: $0, source: .drain) })
             #expect(outcomes.filter { $0.isSettled }.count == 3)
             #expect(outcomes.filter { $0.label == "held" }.count == 2)
             // The lane parks held grants as dead letters; do as it does.
@@ -38,7 +38,7 @@ struct DeadLetterAndBudgetTests {
             let store = DeadLetterStore(pool: fixture.pool)
             var filter = DeadLetterFilter()
             filter.reasonCode = "held_for_budget"
-            let replayer = DeadLetterReplayer(store: store, catalog: fixture.catalog, settler: RetryingSettler(engine: engine))
+            let replayer = DeadLetterReplayer(store: store, keyRing: TestGrants.keyRing, settler: RetryingSettler(engine: engine))
             let first = try await replayer.replay(try await store.list(filter))
             #expect(first.replayed == 2 && first.settled == 1 && first.tally.held == 1)
             #expect(try await Self.credited(fixture, activity: "capped") == 120)
@@ -57,7 +57,7 @@ struct DeadLetterAndBudgetTests {
             let engine = fixture.engine(logger: Self.quiet)
             // The cause: the order id was first claimed with another amount, so this copy conflicts every time.
             let original = LaneHarness.grant(order: "p-1", user: "user-p", amount: 10)
-            _ = await engine.settle([SettlementRequest(event: original, source: .drain)])
+            _ = await engine.settle([SettlementRequest(testEvent: original, source: .drain)])
             let poison = LaneHarness.grant(order: "p-1", user: "user-p", amount: 999)
             try await Self.park(poison, reason: "order_id_conflict", in: fixture.pool, offset: 1)
             // A good one, parked while its ledger was down.
@@ -65,7 +65,7 @@ struct DeadLetterAndBudgetTests {
             try await Self.park(good, reason: "retries_exhausted", in: fixture.pool, offset: 2)
 
             let store = DeadLetterStore(pool: fixture.pool)
-            let replayer = DeadLetterReplayer(store: store, catalog: fixture.catalog, settler: RetryingSettler(engine: engine),
+            let replayer = DeadLetterReplayer(store: store, keyRing: TestGrants.keyRing, settler: RetryingSettler(engine: engine),
                                               maximumReplays: 3)
             var results: [DeadLetterReplayer.Result] = []
             for _ in 0..<5 { results.append(try await replayer.replay(try await store.list(DeadLetterFilter()))) }

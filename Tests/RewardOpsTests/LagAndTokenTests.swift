@@ -41,18 +41,22 @@ struct LagAndTokenTests {
         }
     }
 
-    @Test("token inspect and verify: valid, someone else's, altered amount, expired, and not a token at all")
+    @Test("token inspect and verify: valid, someone else's, another activity, altered amount, expired, and not a token at all")
     func tokens() async throws {
         let ring = LaneHarness.keyRing
         let issued = Date(timeIntervalSince1970: 1_795_000_000)
-        let token = ring.mint(orderID: "o-1", userID: "alice", rewardType: "cash_red_envelope", amount: 88, issuedAt: issued).encoded
+        let token = ring.mint(orderID: "o-1", userID: "alice", rewardType: "cash_red_envelope", amount: 88, activityID: "fest",
+                              issuedAt: issued).encoded
         let now = issued.addingTimeInterval(60)
-        func check(_ user: String, _ amount: Int64?, at time: Date = now) throws -> TokenInspection {
-            try TokenInspection(token: token, ring: ring, order: ("o-1", user, "cash_red_envelope", amount), now: time)
+        func check(_ user: String, _ amount: Int64?, activity: String? = "fest", at time: Date = now) throws -> TokenInspection {
+            try TokenInspection(token: token, ring: ring, order: TokenInspection.Order(
+                orderID: "o-1", userID: user, rewardType: "cash_red_envelope", amount: amount, activityID: activity), now: time)
         }
         #expect(try check("alice", 88).verification == "valid")
         #expect(try check("alice", nil).verification == "valid")
         #expect(try check("mallory", 88).verification == "token_signature_mismatch")
+        #expect(try check("alice", 88, activity: "other").verification == "token_signature_mismatch")
+        #expect(try check("alice", 88, activity: nil).verification == "activity_required")
         #expect(try check("alice", 8800).verification == "token_amount_mismatch")
         #expect(try check("alice", 88, at: issued.addingTimeInterval(40 * 86_400)).verification == "token_expired")
         let fields = try TokenInspection(token: token, ring: ring, order: nil, now: now)
@@ -62,10 +66,11 @@ struct LagAndTokenTests {
         do {
             let admin = try AdminProcess(database: nil, harness: nil)
             let valid = try await admin.run(["token", "verify", token, "--order", "o-1", "--user", "alice", "--type", "cash_red_envelope",
-                                             "--ignore-expiry"])
+                                             "--activity", "fest", "--ignore-expiry"])
             #expect(valid.status == 0, "\(valid.errorOutput)")
             #expect(valid.output.contains("verifies: valid"))
-            let forged = try await admin.run(["token", "verify", token, "--order", "o-1", "--user", "bob", "--type", "cash_red_envelope"])
+            let forged = try await admin.run(["token", "verify", token, "--order", "o-1", "--user", "bob", "--type", "cash_red_envelope",
+                                              "--activity", "fest"])
             #expect(forged.status == 1)
             #expect(forged.output.contains("does NOT verify: token_signature_mismatch"), "\(forged.output)")
             let garbage = try await admin.run(["token", "inspect", "%%%"])

@@ -25,7 +25,7 @@ struct ReconcileTests {
             var grants = (0..<20).map { LaneHarness.grant(order: "rec-\($0)", user: "user-\($0)", amount: Int64(100 + $0)) }
             grants += (0..<2).map { LaneHarness.grant(order: "cap-\($0)", user: "user-c\($0)", amount: 50, activity: "capped") }
             for grant in grants { try await Self.recordToken(grant, in: fixture.pool) }
-            let outcomes = await engine.settle(grants.map { SettlementRequest(event: $0, source: .drain) })
+            let outcomes = await engine.settle(grants.map { SettlementRequest(testEvent: $0, source: .drain) })
             #expect(outcomes.allSatisfy { $0.isSettled })
 
             let reconciler = Reconciler(pool: fixture.pool, catalog: fixture.catalog, logger: fixture.logger)
@@ -79,11 +79,11 @@ struct ReconcileTests {
             #expect(dirtyRun.output.contains("5 difference(s)"), "\(dirtyRun.output.suffix(800))")
 
             // Repair re-issues the two missing credits, once; the rest stays for a person.
-            let tally = try await reconciler.repair(dirty, settler: RetryingSettler(engine: engine))
+            let tally = try await reconciler.repair(dirty, settler: RetryingSettler(engine: engine), keyRing: TestGrants.keyRing)
             #expect(tally.credited == 2)
             let after = try await reconciler.run(from: Self.from, to: Self.to)
             #expect(Set(after.findings.map(\.kind)) == [.duplicateCredit, .amountMismatch, .overBudget])
-            let again = try await reconciler.repair(after, settler: RetryingSettler(engine: engine))
+            let again = try await reconciler.repair(after, settler: RetryingSettler(engine: engine), keyRing: TestGrants.keyRing)
             #expect(again.credited == 0)
             #expect(try await fixture.count("SELECT COUNT(*) FROM wallet_entries WHERE order_id = 'rec-1'") == 2)
         }

@@ -93,4 +93,40 @@ struct ConfigurationTests {
         let ring = try TokenKeyRing(settings: file.tokens.keys, currentKeyID: UInt8(file.tokens.currentKeyID))
         #expect(ring.keyIDs.contains(UInt8(file.tokens.currentKeyID)))
     }
+
+    @Test("The key ring refuses a published key outside development mode, a bad mode, lifetime or format; sdk.serviceID is read")
+    func keyRingSettings() throws {
+        let published = Data(repeating: 42, count: 32).base64EncodedString()
+        func ring(_ extra: [String: ConfigValue]) throws -> TokenKeyRing {
+            var values: [String: ConfigValue] = [
+                "tokens.keys": .init(.string("1:\(published),2:\(Self.key2)"), isSecret: true),
+                "tokens.currentKeyID": .init(.int(2), isSecret: false),
+            ]
+            values.merge(extra) { $1 }
+            return try TokenKeyRing(config: try reader(values).0)
+        }
+        #expect(throws: ConfigurationError.self) { try ring([:]) }  // production by default
+        do {
+            _ = try ring(["mode": .init(.string("production"), isSecret: false)])
+            Issue.record("a published key was accepted in production")
+        } catch let error as ConfigurationError {
+            #expect(error.code == "mode.development_only")
+            #expect(error.message.contains("key id 1") && !error.message.contains(published))
+        }
+        let development = try ring(["mode": .init(.string("development"), isSecret: false)])
+        #expect(development.publishedKeyIDs == [1])
+        #expect(development.mintVersion == .v2)
+        #expect(throws: ConfigurationError.self) { try ring(["mode": .init(.string("prod"), isSecret: false)]) }
+        let dev = ConfigValue(.string("development"), isSecret: false)
+        #expect(try ring(["mode": dev, "tokens.mintVersion": .init(.int(1), isSecret: false)]).mintVersion == .v1)
+        #expect(throws: ConfigurationError.self) { try ring(["mode": dev, "tokens.mintVersion": .init(.int(3), isSecret: false)]) }
+        #expect(throws: ConfigurationError.self) { try ring(["mode": dev, "tokens.lifetimeSeconds": .init(.int(-5), isSecret: false)]) }
+
+        let (config, file) = try reader([
+            "tokens.keys": .init(.string("2:\(Self.key2)"), isSecret: true), "tokens.currentKeyID": .init(.int(2), isSecret: false),
+            "sdk.serviceID": .init(.string("rain-service"), isSecret: false),
+        ])
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(try RewardClientConfiguration(config: config).serviceID == "rain-service")
+    }
 }

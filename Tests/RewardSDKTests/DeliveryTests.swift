@@ -42,7 +42,7 @@ extension SDKIntegrationTests {
             #expect(try metrics.expectTimer("reward_sdk_grant_duration").values.count == count)
         }
 
-        @Test("A token from sendBonus verifies for its event's order, user, type and amount, and for nothing else")
+        @Test("A token from sendBonus verifies for its event's order, user, type, amount and activity, and for nothing else")
         func tokensVerify() async throws {
             let bed = try SDKTestBed(name: "tokens")
             let client = try await bed.makeClient()
@@ -51,14 +51,18 @@ extension SDKIntegrationTests {
             let events = try await bed.events(.a) + bed.events(.b)
             #expect(events.count == 50)
             for event in events {
-                let claims = try bed.keyRing.verify(event.token, orderID: event.orderID, userID: event.user.id,
-                                                    rewardType: event.bonus.rewardType, amount: event.bonus.amount, now: Date())
+                let claims = try bed.keyRing.verify(event, activityFrom: .client, now: Date()).claims
+                #expect(claims.version == .v2)
+                #expect(claims.boundActivityID == event.activity.id)
                 #expect(claims.amount == event.bonus.amount)
                 #expect(abs(claims.issuedAt.timeIntervalSince1970 - Double(event.grantedAtMilliseconds) / 1000) < 1)
                 #expect(claims.expiresAt.timeIntervalSince(claims.issuedAt) == 3600)
-                #expect(throws: TokenError.self) {
-                    try bed.keyRing.verify(event.token, orderID: event.orderID, userID: event.user.id + "x",
-                                           rewardType: event.bonus.rewardType, now: Date())
+                var otherUser = event
+                otherUser.user.id += "x"
+                var otherActivity = event
+                otherActivity.activity.id += "x"
+                for altered in [otherUser, otherActivity] {
+                    #expect(throws: TokenError.self) { try bed.keyRing.verify(altered, activityFrom: .client, now: Date()) }
                 }
             }
             #expect(Set(events.map(\.token)) == Set(tokens.values.map(\.encoded)))

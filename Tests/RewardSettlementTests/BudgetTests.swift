@@ -29,7 +29,7 @@ struct BudgetTests {
             try await Self.addBudget(fixture, cap: 10_000)
             let engine = fixture.engine()
             let events = (0..<40).map { makeEvent(order: "b-\($0)", user: "u\($0 % 4)", amount: 500) }
-            let outcomes = await engine.settle(events.map { SettlementRequest(event: $0, source: consumerSource()) })
+            let outcomes = await engine.settle(events.map { SettlementRequest(testEvent: $0, source: consumerSource()) })
             #expect(outcomes.filter { $0.isCredited }.count == 20)
             #expect(outcomes.filter { $0.isHeld }.count == 20)
             #expect(try await Self.credited(fixture) == 10_000)
@@ -37,14 +37,14 @@ struct BudgetTests {
             #expect(try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'claimed'") == 20, "held claims stay")
 
             // Redelivered while still over the cap: held again, counted once.
-            let again = await engine.settle(events.map { SettlementRequest(event: $0, source: .drain) })
+            let again = await engine.settle(events.map { SettlementRequest(testEvent: $0, source: .drain) })
             #expect(again.filter { $0.isHeld }.count == 20)
             #expect(again.filter { $0 == .alreadyCredited }.count == 20)
             #expect(try await Self.budget(fixture) == (10_000, 10_000))
 
             // A person raises the cap by 5,000: ten more fit, the rest stay held.
             try await fixture.pool.execute("UPDATE budgets SET cap = cap + 5000 WHERE activity_id = 'fest'")
-            let raised = await engine.settle(events.map { SettlementRequest(event: $0, source: .drain) })
+            let raised = await engine.settle(events.map { SettlementRequest(testEvent: $0, source: .drain) })
             #expect(raised.filter { $0.isCredited }.count == 10)
             #expect(raised.filter { $0.isHeld }.count == 10)
             #expect(try await Self.credited(fixture) == 15_000)
@@ -63,9 +63,9 @@ struct BudgetTests {
             let engineA = fixture.engine()
             let engineB = fixture.engine()
             async let a = ExactlyOnceLoadTests.feed(
-                events.map { SettlementRequest(event: $0, source: consumerSource()) }, to: engineA, tasks: 3, batch: 100)
+                events.map { SettlementRequest(testEvent: $0, source: consumerSource()) }, to: engineA, tasks: 3, batch: 100)
             async let b = ExactlyOnceLoadTests.feed(
-                events.shuffled().map { SettlementRequest(event: $0, source: .withdrawal(requestID: "w")) },
+                events.shuffled().map { SettlementRequest(testEvent: $0, source: .withdrawal(requestID: "w")) },
                 to: engineB, tasks: 3, batch: 90)
             let all = try await a.outcomes + b.outcomes
             #expect(all.allSatisfy { $0.isSettled || $0.isHeld }, "\(tally(all)): \(Set(all.filter { $0.isRetriable }).prefix(3))")

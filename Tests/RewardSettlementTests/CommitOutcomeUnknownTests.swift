@@ -46,7 +46,7 @@ struct CommitOutcomeUnknownTests {
             let hooks = Self.killBeforeCommit(at: step, killer: killer, fired: fired)
             let engine = step == .ledger
                 ? fixture.engine(ledgerHooks: hooks) : fixture.engine { $0.hooks = hooks }
-            let outcomes = await engine.settle(Self.events.map { SettlementRequest(event: $0, source: consumerSource()) })
+            let outcomes = await engine.settle(Self.events.map { SettlementRequest(testEvent: $0, source: consumerSource()) })
             await killer.shutdown()
             #expect(fired.value >= 1, "the fault was injected")
             #expect(fixture.metrics.counterTotal(
@@ -63,7 +63,7 @@ struct CommitOutcomeUnknownTests {
         try await SettlementFixture.with("lostledger") { fixture async throws in
             let fired = TestBox(0)
             let engine = fixture.engine(ledgerHooks: Self.loseAnswerAfterCommit(at: .ledger, fired: fired))
-            let outcomes = await engine.settle(Self.events.map { SettlementRequest(event: $0, source: consumerSource()) })
+            let outcomes = await engine.settle(Self.events.map { SettlementRequest(testEvent: $0, source: consumerSource()) })
             #expect(fired.value >= 1)
             // A blind retry would have found the legs and answered "already credited".
             #expect(outcomes.allSatisfy { $0.isCredited }, "\(tally(outcomes))")
@@ -79,7 +79,7 @@ struct CommitOutcomeUnknownTests {
         try await SettlementFixture.with("lostclaim") { fixture async throws in
             let fired = TestBox(0)
             let engine = fixture.engine { $0.hooks = Self.loseAnswerAfterCommit(at: .claim, fired: fired) }
-            let outcomes = await engine.settle(Self.events.map { SettlementRequest(event: $0, source: consumerSource()) })
+            let outcomes = await engine.settle(Self.events.map { SettlementRequest(testEvent: $0, source: consumerSource()) })
             #expect(fired.value >= 1)
             #expect(outcomes.allSatisfy { $0.isCredited }, "\(tally(outcomes))")
             // A blind retry would have run the upsert again and counted a second attempt.
@@ -96,7 +96,7 @@ struct CommitOutcomeUnknownTests {
                 """)
             let fired = TestBox(0)
             let engine = fixture.engine { $0.hooks = Self.loseAnswerAfterCommit(at: .budget, fired: fired) }
-            let outcomes = await engine.settle(Self.events.map { SettlementRequest(event: $0, source: consumerSource()) })
+            let outcomes = await engine.settle(Self.events.map { SettlementRequest(testEvent: $0, source: consumerSource()) })
             #expect(fired.value >= 1)
             #expect(outcomes.allSatisfy { $0.isCredited }, "\(tally(outcomes))")
             let issued = try await fixture.count("SELECT issued FROM budgets")

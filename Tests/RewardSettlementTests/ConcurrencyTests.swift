@@ -15,9 +15,9 @@ struct ConcurrencyTests {
             let withdrawal = fixture.engine()
             // Different batch sizes and orders, so the two settlers interleave differently.
             async let a = ExactlyOnceLoadTests.feed(
-                events.map { SettlementRequest(event: $0, source: consumerSource()) }, to: consumer, tasks: 2, batch: 100)
+                events.map { SettlementRequest(testEvent: $0, source: consumerSource()) }, to: consumer, tasks: 2, batch: 100)
             async let b = ExactlyOnceLoadTests.feed(
-                events.reversed().map { SettlementRequest(event: $0, source: .withdrawal(requestID: "w-1")) },
+                events.reversed().map { SettlementRequest(testEvent: $0, source: .withdrawal(requestID: "w-1")) },
                 to: withdrawal, tasks: 2, batch: 70)
             let (first, second) = try await (a, b)
             let secondByOrder = Array(second.outcomes.reversed())

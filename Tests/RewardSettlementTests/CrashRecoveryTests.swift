@@ -21,12 +21,12 @@ struct CrashRecoveryTests {
                 INSERT INTO budgets (activity_id, reward_type, cap, updated_at) VALUES ('fest', 'cash_red_envelope', 1000000, NOW(6))
                 """)
             let crashing = fixture.engine { $0.faults.haltAfter = [step] }
-            let first = await crashing.settle(Self.events.map { SettlementRequest(event: $0, source: consumerSource()) })
+            let first = await crashing.settle(Self.events.map { SettlementRequest(testEvent: $0, source: consumerSource()) })
             #expect(first.allSatisfy { $0.isRetriable })
             #expect(try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'claimed'") == 50)
             #expect(try await fixture.count("SELECT COUNT(*) FROM wallet_entries") == 0)
 
-            let second = await fixture.engine().settle(Self.events.map { SettlementRequest(event: $0, source: consumerSource()) })
+            let second = await fixture.engine().settle(Self.events.map { SettlementRequest(testEvent: $0, source: consumerSource()) })
             #expect(second.allSatisfy { $0.isCredited }, "\(tally(second))")
             #expect(try await fixture.balances() == Self.expected)
             #expect(try await fixture.entrySums() == Self.expected)
@@ -40,13 +40,13 @@ struct CrashRecoveryTests {
     func stoppedBeforeConfirm() async throws {
         try await SettlementFixture.with("crashledger") { fixture async throws in
             let crashing = fixture.engine { $0.faults.haltAfter = [.ledger] }
-            let first = await crashing.settle(Self.events.map { SettlementRequest(event: $0, source: consumerSource()) })
+            let first = await crashing.settle(Self.events.map { SettlementRequest(testEvent: $0, source: consumerSource()) })
             #expect(first.allSatisfy { $0.isRetriable })
             #expect(try await fixture.balances() == Self.expected, "the ledger did credit")
             #expect(try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'claimed'") == 50)
 
             // Redelivered, through another path even: the ledger answers already credited, the claim is confirmed.
-            let second = await fixture.engine().settle(Self.events.map { SettlementRequest(event: $0, source: .drain) })
+            let second = await fixture.engine().settle(Self.events.map { SettlementRequest(testEvent: $0, source: .drain) })
             #expect(second.allSatisfy { $0 == .alreadyCredited }, "\(tally(second))")
             #expect(try await fixture.balances() == Self.expected)
             #expect(try await fixture.entrySums() == Self.expected)
@@ -55,7 +55,7 @@ struct CrashRecoveryTests {
             #expect(try await fixture.count(
                 "SELECT COUNT(*) FROM order_claims WHERE ledger_reference = CONCAT('credit:', order_id)") == 50)
 
-            let third = await fixture.engine().settle(Self.events.map { SettlementRequest(event: $0, source: .replay) })
+            let third = await fixture.engine().settle(Self.events.map { SettlementRequest(testEvent: $0, source: .replay) })
             #expect(third.allSatisfy { $0 == .alreadyCredited })
             #expect(try await fixture.balances() == Self.expected)
         }

@@ -15,9 +15,9 @@ struct EngineBehaviourTests {
             var other = first
             other.user = User(id: "mallory", deviceID: "d", appID: "app")
             let outcomes = await engine.settle([
-                SettlementRequest(event: first, source: consumerSource(1)),
-                SettlementRequest(event: first, source: .withdrawal(requestID: "w-9")),
-                SettlementRequest(event: other, source: consumerSource(2)),
+                SettlementRequest(testEvent: first, source: consumerSource(1)),
+                SettlementRequest(testEvent: first, source: .withdrawal(requestID: "w-9")),
+                SettlementRequest(testEvent: other, source: consumerSource(2)),
             ])
             #expect(outcomes[0].isCredited)
             #expect(outcomes[1] == .alreadyCredited)
@@ -36,11 +36,11 @@ struct EngineBehaviourTests {
         try await SettlementFixture.with("conflictonce") { fixture async throws in
             let engine = fixture.engine()
             let original = makeEvent(order: "c-1", user: "bob", type: "coin_lucky", amount: 70)
-            _ = await engine.settle([SettlementRequest(event: original, source: consumerSource())])
+            _ = await engine.settle([SettlementRequest(testEvent: original, source: consumerSource())])
             var reused = original
             reused.bonus.amount = 7000
             for source in [consumerSource(5), SettlementSource.replay, .drain] {
-                let outcome = await engine.settle([SettlementRequest(event: reused, source: source)])
+                let outcome = await engine.settle([SettlementRequest(testEvent: reused, source: source)])
                 #expect(outcome[0].isConflict)
             }
             #expect(try await fixture.count("SELECT COUNT(*) FROM order_anomalies") == 1)
@@ -58,12 +58,12 @@ struct EngineBehaviourTests {
             var badTime = makeEvent(order: "t-1", user: "carol", amount: 5)
             badTime.grantedAtMilliseconds = -1
             let outcomes = await engine.settle([
-                SettlementRequest(event: makeEvent(order: "x-1", user: "carol", type: "no_such_type", amount: 5), source: .drain),
-                SettlementRequest(event: makeEvent(order: "x-2", user: "carol", amount: 999_999), source: .drain),
-                SettlementRequest(event: makeEvent(order: "x 3", user: "carol", amount: 5), source: .drain),
-                SettlementRequest(event: makeEvent(order: "x-4", user: "carol", type: "frame_gold", amount: 1, lane: .goods),
+                SettlementRequest(testEvent: makeEvent(order: "x-1", user: "carol", type: "no_such_type", amount: 5), source: .drain),
+                SettlementRequest(testEvent: makeEvent(order: "x-2", user: "carol", amount: 999_999), source: .drain),
+                SettlementRequest(testEvent: makeEvent(order: "x 3", user: "carol", amount: 5), source: .drain),
+                SettlementRequest(testEvent: makeEvent(order: "x-4", user: "carol", type: "frame_gold", amount: 1, lane: .goods),
                                   source: .drain),
-                SettlementRequest(event: badTime, source: .drain),
+                SettlementRequest(testEvent: badTime, source: .drain),
             ])
             #expect(outcomes[0] == .permanent(code: "unknown_reward_type", message: "reward type 'no_such_type' is not in the catalog"))
             #expect(outcomes[1].permanentCode == "amount_out_of_range")
@@ -80,7 +80,7 @@ struct EngineBehaviourTests {
         try await SettlementFixture.with("noledger") { fixture async throws in
             let engine = fixture.engine()  // no http:partner-prizes ledger
             let outcome = await engine.settle([SettlementRequest(
-                event: makeEvent(order: "p-1", user: "dan", type: "prize_partner", amount: 1, lane: .goods), source: .drain)])
+                testEvent: makeEvent(order: "p-1", user: "dan", type: "prize_partner", amount: 1, lane: .goods), source: .drain)])
             #expect(outcome[0].permanentCode == "unknown_ledger")
             #expect(try await fixture.claimStates() == ["p-1": "claimed"])
         }
@@ -91,8 +91,8 @@ struct EngineBehaviourTests {
         try await SettlementFixture.with("goods") { fixture async throws in
             let engine = fixture.engine()
             let events = (0..<20).map { makeEvent(order: "g-\($0)", user: "erin", type: "frame_gold", amount: 1, lane: .goods) }
-            let first = await engine.settle(events.map { SettlementRequest(event: $0, source: consumerSource()) })
-            let again = await engine.settle(events.map { SettlementRequest(event: $0, source: .withdrawal(requestID: "w")) })
+            let first = await engine.settle(events.map { SettlementRequest(testEvent: $0, source: consumerSource()) })
+            let again = await engine.settle(events.map { SettlementRequest(testEvent: $0, source: .withdrawal(requestID: "w")) })
             #expect(first.allSatisfy { $0.isCredited })
             #expect(again.allSatisfy { $0 == .alreadyCredited })
             #expect(try await fixture.count("SELECT COUNT(*) FROM goods_grants WHERE user_id = 'erin'") == 20)
@@ -111,7 +111,7 @@ struct EngineBehaviourTests {
         try await SettlementFixture.with("metrics") { fixture async throws in
             let engine = fixture.engine()
             let event = makeEvent(order: "m-1", user: "fay", amount: 10)
-            _ = await engine.settle([SettlementRequest(event: event, source: .drain), SettlementRequest(event: event, source: .drain)])
+            _ = await engine.settle([SettlementRequest(testEvent: event, source: .drain), SettlementRequest(testEvent: event, source: .drain)])
             let credited = fixture.metrics.counterTotal(
                 label: "reward_settlements_total", dimensions: [("reward_type", "cash_red_envelope"), ("outcome", "credited")])
             let duplicates = fixture.metrics.counterTotal(

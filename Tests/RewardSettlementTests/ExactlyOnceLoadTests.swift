@@ -24,7 +24,7 @@ struct ExactlyOnceLoadTests {
 
         func request(_ source: SettlementSource) -> SettlementRequest {
             SettlementRequest(
-                event: makeEvent(order: order, user: user, type: type, amount: amount,
+                testEvent: makeEvent(order: order, user: user, type: type, amount: amount,
                                  lane: currency == nil ? .goods : .cash),
                 source: source)
         }

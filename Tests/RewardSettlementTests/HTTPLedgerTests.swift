@@ -33,8 +33,8 @@ struct HTTPLedgerTests {
                 let events = (0..<300).map {
                     makeEvent(order: "h-\($0)", user: "u\($0 % 30)", type: "prize_partner", amount: 1, lane: .goods)
                 }
-                var requests = events.map { SettlementRequest(event: $0, source: consumerSource()) }
-                requests += events.prefix(30).map { SettlementRequest(event: $0, source: .withdrawal(requestID: "w")) }
+                var requests = events.map { SettlementRequest(testEvent: $0, source: consumerSource()) }
+                requests += events.prefix(30).map { SettlementRequest(testEvent: $0, source: .withdrawal(requestID: "w")) }
 
                 // First round: the downstream is slow, the ledger times out, yet the downstream credits.
                 var pending = requests

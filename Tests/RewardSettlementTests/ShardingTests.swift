@@ -37,11 +37,11 @@ struct ShardingTests {
                 ledgers: LedgerDirectory(ledgers: [WalletLedger(shards: stores.wallet, logger: logger, metrics: metrics)]),
                 catalog: try SettlementFixture.repositoryCatalog(), logger: logger, metrics: metrics)
             let events = (0..<1000).map { makeEvent(order: "s-\($0)", user: "u\($0 % 37)", amount: Int64(1 + $0 % 500)) }
-            var requests = events.map { SettlementRequest(event: $0, source: consumerSource()) }
-            requests += events.prefix(100).map { SettlementRequest(event: $0, source: .drain) }
+            var requests = events.map { SettlementRequest(testEvent: $0, source: consumerSource()) }
+            requests += events.prefix(100).map { SettlementRequest(testEvent: $0, source: .drain) }
             var reused = events[7]
             reused.user = User(id: "intruder", deviceID: "d", appID: "app")
-            requests.append(SettlementRequest(event: reused, source: .replay))
+            requests.append(SettlementRequest(testEvent: reused, source: .replay))
             let fed = try await ExactlyOnceLoadTests.feed(requests, to: engine, tasks: 3, batch: 200)
             let counts = tally(fed.outcomes)
             #expect((counts["credited"] ?? 0) + (counts["already_credited"] ?? 0) == 1100 && counts["conflict"] == 1, "\(counts)")

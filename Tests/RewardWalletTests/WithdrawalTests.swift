@@ -62,7 +62,7 @@ struct WithdrawalTests {
         }
     }
 
-    @Test("1,000 bad tokens: zero credits, each refused with its reason and counted")
+    @Test("1,000 bad tokens of every forged kind (v1 without a stored activity too): zero credits, each refused with its reason and counted")
     func badTokens() async throws {
         try await SettlementFixture.with("wd_bad") { fixture in
             let wallet = WalletHarness(fixture)
@@ -85,7 +85,7 @@ struct WithdrawalTests {
                 }
             }
             #expect(reasons.values.reduce(0, +) == 1_000)
-            #expect(Set(reasons.keys) == Set(BadTokens.Kind.allCases.map(\.expectedReason)))
+            #expect(Set(reasons.keys) == Set(BadTokens.Kind.allCases.map(\.expectedReason.rawValue)))
             #expect(try await fixture.count("SELECT COUNT(*) FROM order_claims") == 0)
             #expect(try await fixture.count("SELECT COUNT(*) FROM wallet_entries") == 0)
             #expect(try await fixture.count("SELECT COUNT(*) FROM payouts") == 0)
@@ -94,6 +94,37 @@ struct WithdrawalTests {
                 counted += Double(try wallet.metrics.expectCounter("reward_withdrawal_token_rejections_total", [("reason", reason)]).totalValue)
             }
             #expect(counted == 1_000)
+        }
+    }
+
+    @Test("A budget cap cannot be stepped around by naming another activity: v2 binds it, v1 takes only our stored one")
+    func activityCannotBeRenamed() async throws {
+        try await SettlementFixture.with("wd_activity") { fixture in
+            let wallet = WalletHarness(fixture)
+            try await fixture.pool.execute("""
+                INSERT INTO budgets (activity_id, reward_type, cap, issued, held, warn_percent, updated_at)
+                VALUES ('capped', 'cash_red_envelope', 100, 0, 0, 80, UTC_TIMESTAMP(6))
+                """)
+            func renamed(_ grant: BonusEvent) -> PresentedToken {
+                var token = PresentedToken(grant)
+                token.activityID = "uncapped"
+                return token
+            }
+            let v2 = WalletHarness.freshGrant(order: "act-v2", user: "mallory", amount: 80, activity: "capped")
+            let v1 = WalletHarness.freshGrant(order: "act-v1", user: "mallory", amount: 80, activity: "capped", version: .v1)
+            let v1Stored = WalletHarness.freshGrant(order: "act-v1-stored", user: "mallory", amount: 80, activity: "capped", version: .v1)
+            try await wallet.recordTokens([v1Stored])
+            let receipt = try await wallet.service.withdraw(WithdrawalRequest(
+                userID: "mallory", amount: 1, currency: "CNY", requestID: "act-1",
+                presentedTokens: [renamed(v2), renamed(v1), renamed(v1Stored)]))
+            let reasons = Dictionary(uniqueKeysWithValues: receipt.rejected.map { ($0.orderID, $0.reason) })
+            #expect(reasons["act-v2"] == "token_signature_mismatch")
+            #expect(reasons["act-v1"] == "token_activity_unbound")
+            // The stored v1 token settles, under the activity we recorded, so the cap counts it.
+            #expect(receipt.settled.map(\.orderID) == ["act-v1-stored"])
+            #expect(try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE activity_id = 'uncapped'") == 0)
+            #expect(try await fixture.count("SELECT issued FROM budgets WHERE activity_id = 'capped'") == 80)
+            #expect(try await wallet.balance("mallory") == 79, "80 credited under the cap, 1 withdrawn")
         }
     }
 

@@ -21,7 +21,7 @@ final class ConsumerTokenRecorder: Sendable {
         guard let pool, !events.isEmpty else { return }
         var query: SQLQuery = """
             INSERT IGNORE INTO reward_tokens (user_id, order_id, token, activity_id, scene_id, reward_type, amount,
-                                              issued_at, expires_at, recorded_by, recorded_at) VALUES
+                                              issued_at, expires_at, recorded_by, recorded_at, granted_by) VALUES
             """
         var rows = 0
         for event in events {
@@ -32,7 +32,8 @@ final class ConsumerTokenRecorder: Sendable {
             let expires = Date(timeIntervalSince1970: TimeInterval(token.expiresAt))
             query.append("""
                 (\(event.user.id), \(event.orderID.rawValue), \(event.token), \(event.activity.id), \(event.activity.sceneID),
-                 \(event.bonus.rewardType), \(event.bonus.amount), \(issued), \(expires), 'consumer', UTC_TIMESTAMP(6))
+                 \(event.bonus.rewardType), \(event.bonus.amount), \(issued), \(expires), 'consumer', UTC_TIMESTAMP(6),
+                 \(event.grantedBy))
                 """)
         }
         guard rows > 0 else { return }

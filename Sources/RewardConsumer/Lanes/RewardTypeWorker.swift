@@ -50,7 +50,7 @@ final class RewardTypeWorker: Sendable {
     private func settle(_ batch: [ConsumedRecord]) async {
         await lane.tokens.record(batch.map(\.event))
         let requests = batch.map { record in
-            SettlementRequest(event: record.event, source: .consumer(
+            SettlementRequest(grant: record.grant, source: .consumer(
                 cluster: lane.cluster, topic: record.message.topic, partition: record.message.partition, offset: record.message.offset))
         }
         let outcomes = await lane.engine.settle(requests)

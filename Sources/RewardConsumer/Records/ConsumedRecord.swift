@@ -3,7 +3,9 @@ public import RewardCore
 
 /// A record taken from a lane's topic, decoded and verified, on its way to settlement.
 public struct ConsumedRecord: Sendable {
-    public var event: BonusEvent
+    /// The grant, its token verified for exactly this record's order, user, type, amount and activity.
+    public var grant: VerifiedGrant
+    public var event: BonusEvent { grant.event }
     public var rewardType: RewardType
     public var message: KafkaConsumerMessage
     public var ticket: PartitionOffsets.Ticket

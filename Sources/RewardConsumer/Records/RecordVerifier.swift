@@ -1,7 +1,7 @@
 public import RewardCore
 
 /// Decodes a lane record and checks that it is a grant we issued: schema, fields, reward type,
-/// lane, and the embedded token (signature for this order, user, type and amount).
+/// lane, and the embedded token (signature for this order, user, type, amount and activity).
 ///
 /// Expiry is not checked here: an event may wait in a backlog for longer than a token lives,
 /// and waiting must not cost the user the reward.
@@ -17,7 +17,7 @@ public struct RecordVerifier: Sendable {
     }
 
     /// - Throws: ``Rejection`` with a dead-letter reason code.
-    public func verify(_ value: [UInt8]?) throws(Rejection) -> (BonusEvent, RewardType) {
+    public func verify(_ value: [UInt8]?) throws(Rejection) -> (VerifiedGrant, RewardType) {
         let event: BonusEvent
         do {
             event = try BonusEvent.decode(value)
@@ -31,11 +31,11 @@ public struct RecordVerifier: Sendable {
             throw Rejection(code: "wrong_lane", message: "a \(type.lane) reward (\(type.id)) arrived on the \(lane) lane")
         }
         do {
-            _ = try keyRing.verify(event.token, orderID: event.orderID, userID: event.user.id,
-                                   rewardType: event.bonus.rewardType, amount: event.bonus.amount, now: nil)
+            // The record is the SDK's own account of the grant: its activity is ours (a version 1
+            // token does not bind it); expiry is not checked (see above).
+            return (try keyRing.verify(event, activityFrom: .ourRecords, now: nil), type)
         } catch {
             throw Rejection(code: error.code.rawValue, message: error.message)
         }
-        return (event, type)
     }
 }

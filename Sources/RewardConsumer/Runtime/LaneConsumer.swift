@@ -121,9 +121,9 @@ public final class LaneConsumer: Service, Sendable {
         guard let ticket = lane.offsets.begin(message.topicPartition, offset: message.offset) else { return }
         let fromRetryTopic = message.topic == topics.retry
         let attempts = Int(ParkingHeaders.int(ParkingHeaders.attempts, in: message) ?? 0)
-        let (event, type): (BonusEvent, RewardType)
+        let (grant, type): (VerifiedGrant, RewardType)
         do {
-            (event, type) = try verifier.verify(message.value)
+            (grant, type) = try verifier.verify(message.value)
         } catch {
             lane.metrics.finalFailure(reason: error.code)
             let orderID = message.key.map { String(decoding: $0, as: UTF8.self) }
@@ -132,7 +132,7 @@ public final class LaneConsumer: Service, Sendable {
         }
         guard let worker = workers[type.id] else { return }  // verifier guarantees the lane's catalog
         let record = ConsumedRecord(
-            event: event, rewardType: type, message: message, ticket: ticket, attempts: attempts,
+            grant: grant, rewardType: type, message: message, ticket: ticket, attempts: attempts,
             retryTopicPasses: Int(ParkingHeaders.int(ParkingHeaders.retryPasses, in: message) ?? 0))
         if fromRetryTopic {
             await deliverWhenDue(record, to: worker)

@@ -77,6 +77,11 @@ public enum GrantValidation {
         }
     }
 
+    /// Whether `value` is a 1–64 character identifier (letters, digits, `-`, `_`, `.`).
+    public static func isIdentifier(_ value: String, maximum: Int = maximumIDLength) -> Bool {
+        !value.isEmpty && value.utf8.count <= maximum && value.utf8.allSatisfy(isIdentifierByte)
+    }
+
     @inline(__always)
     static func isIdentifierByte(_ byte: UInt8) -> Bool {
         switch byte {

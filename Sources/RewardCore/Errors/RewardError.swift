@@ -20,6 +20,8 @@ public struct RewardError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let amountOutOfRange = Code(rawValue: "amount_out_of_range")
         public static let invalidExtension = Code(rawValue: "invalid_extension")
         public static let extensionTooLarge = Code(rawValue: "extension_too_large")
+        /// The granting service's id is not an identifier.
+        public static let invalidGrantedBy = Code(rawValue: "invalid_granted_by")
 
         // The grant could not be accepted for a reason other than its fields.
         /// Neither cluster acknowledged and the local spool could not take the event either.

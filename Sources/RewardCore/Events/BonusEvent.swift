@@ -3,8 +3,9 @@
 /// The wire format is a versioned binary record (see `topics/schema/bonus-event.md`); the Kafka
 /// key is the order id, so every copy of one order lands on one partition of a topic.
 public struct BonusEvent: Sendable, Hashable {
-    /// The version this build writes. Decoders refuse versions they do not know instead of guessing.
-    public static let schemaVersion: UInt8 = 1
+    /// The version this build writes: 2 adds ``grantedBy``. Decoders read 1 and 2 and refuse
+    /// versions they do not know instead of guessing.
+    public static let schemaVersion: UInt8 = 2
 
     public var orderID: OrderID
     public var activity: Activity
@@ -16,9 +17,12 @@ public struct BonusEvent: Sendable, Hashable {
     /// The token returned to the caller; it travels so a consumer can verify the grant and
     /// record the token if the SDK's own write was lost.
     public var token: String
+    /// The service that granted it (its id in `api.services`, or the SDK host's `sdk.serviceID`);
+    /// `nil` when unknown (schema version 1, or a host without a service id).
+    public var grantedBy: String?
 
     public init(orderID: OrderID, activity: Activity, user: User, bonus: BonusContent, lane: Lane,
-                grantedAtMilliseconds: Int64, token: String) {
+                grantedAtMilliseconds: Int64, token: String, grantedBy: String? = nil) {
         self.orderID = orderID
         self.activity = activity
         self.user = user
@@ -26,12 +30,13 @@ public struct BonusEvent: Sendable, Hashable {
         self.lane = lane
         self.grantedAtMilliseconds = grantedAtMilliseconds
         self.token = token
+        self.grantedBy = grantedBy
     }
 
     /// The Kafka record key: the order id's UTF-8 bytes.
     public var key: [UInt8] { Array(orderID.rawValue.utf8) }
 
-    /// The record value, schema version 1.
+    /// The record value, schema version 2.
     public func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: 160 + bonus.extensions.count * 32)
         writer.uint8(Self.schemaVersion)
@@ -51,6 +56,7 @@ public struct BonusEvent: Sendable, Hashable {
             writer.string(key)
             writer.string(value)
         }
+        writer.string(grantedBy ?? "")
         return writer.bytes
     }
 
@@ -63,8 +69,8 @@ public struct BonusEvent: Sendable, Hashable {
         let event: BonusEvent
         do {
             let version = try reader.uint8("schema version")
-            guard version == schemaVersion else {
-                throw EventDecodingError(.unsupportedVersion, "schema version \(version); this build reads version \(schemaVersion)")
+            guard version == 1 || version == 2 else {
+                throw EventDecodingError(.unsupportedVersion, "schema version \(version); this build reads versions 1 and 2")
             }
             let orderID = try reader.string("order id", maximumBytes: GrantValidation.maximumOrderIDLength)
             let activityID = try reader.string("activity id")
@@ -87,12 +93,14 @@ public struct BonusEvent: Sendable, Hashable {
                 let key = try reader.string("extension key")
                 extensions[key] = try reader.string("extension value")
             }
+            let grantedBy = version >= 2 ? try reader.string("granted by", maximumBytes: GrantValidation.maximumIDLength) : ""
             guard reader.isAtEnd else { throw EventDecodingError(.malformed, "trailing bytes after the last field") }
             event = BonusEvent(
                 orderID: OrderID(orderID), activity: Activity(id: activityID, sceneID: sceneID),
                 user: User(id: userID, deviceID: deviceID, appID: appID),
                 bonus: BonusContent(rewardType: rewardType, amount: amount, extensions: extensions),
-                lane: laneByte == 0 ? .cash : .goods, grantedAtMilliseconds: grantedAt, token: token)
+                lane: laneByte == 0 ? .cash : .goods, grantedAtMilliseconds: grantedAt, token: token,
+                grantedBy: grantedBy.isEmpty ? nil : grantedBy)
         } catch let failure as ByteReader.Failure {
             throw EventDecodingError(.malformed, failure.reason)
         } catch let error as EventDecodingError {
@@ -104,6 +112,9 @@ public struct BonusEvent: Sendable, Hashable {
             try GrantValidation.validate(activity: event.activity, user: event.user, bonus: event.bonus, orderID: event.orderID)
         } catch {
             throw EventDecodingError(.invalidField, error.description)
+        }
+        if let service = event.grantedBy, !GrantValidation.isIdentifier(service) {
+            throw EventDecodingError(.invalidField, "granted by may contain only letters, digits, '-', '_', '.' (at most 64)")
         }
         guard event.bonus.amount > 0 else { throw EventDecodingError(.invalidField, "amount \(event.bonus.amount) is not positive") }
         return event

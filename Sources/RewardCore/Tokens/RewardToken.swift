@@ -1,29 +1,44 @@
-public import Foundation
+import Foundation
 
 /// Signed proof of one grant, returned to the caller and shown by the client.
 ///
-/// Layout (34 bytes, base64url without padding: 46 characters):
+/// Layout (34 bytes, base64url without padding: 46 characters), the same for both versions:
 ///
 /// | bytes | field |
 /// |---|---|
-/// | 0 | format version (1) |
+/// | 0 | format version (1 or 2) |
 /// | 1 | key id |
 /// | 2..5 | issued at, seconds since the Unix epoch, UInt32 big-endian |
 /// | 6..9 | expires at, same encoding |
 /// | 10..17 | amount in minor units, Int64 big-endian |
-/// | 18..33 | HMAC-SHA256 of bytes 0..17, order id, user id and reward type, truncated to 16 bytes |
+/// | 18..33 | HMAC-SHA256 of a version's domain, bytes 0..17 and the bound fields, truncated to 16 bytes |
 ///
-/// Order id, user id and reward type are bound by the MAC but not carried: whoever verifies a
-/// token supplies them (from the event, the tokens store, or the request), so a token replayed
-/// under another order id or presented by another user does not verify.
+/// Bound but not carried: order id, user id and reward type (both versions) and, from version 2,
+/// the activity id. Whoever verifies a token supplies them (from the event, a store, or the
+/// request), so a token replayed under another order id, user or activity does not verify.
+/// Version 1 did not bind the activity: its activity may only come from our own records.
 public struct RewardToken: Sendable, Hashable, CustomStringConvertible {
-    public static let formatVersion: UInt8 = 1
+    /// The versions this build reads.
+    public enum Version: UInt8, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+        /// Binds order id, user id, reward type and amount.
+        case v1 = 1
+        /// Also binds the activity id, which budgets and ledgers rely on.
+        case v2 = 2
+
+        public var description: String { "v\(rawValue)" }
+        /// Whether the MAC covers the activity id.
+        public var bindsActivity: Bool { self != .v1 }
+    }
+
     static let headerLength = 18
     static let tagLength = 16
     static let byteLength = headerLength + tagLength
+    /// The text form's length.
+    public static let encodedLength = 46
 
     /// The URL-safe text form.
     public let encoded: String
+    public let version: Version
     public let keyID: UInt8
     public let issuedAt: UInt32
     public let expiresAt: UInt32
@@ -32,20 +47,21 @@ public struct RewardToken: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { encoded }
 
-    /// Parses the text form; checks shape only (see ``TokenKeyRing/verify(_:orderID:userID:rewardType:now:)``).
+    /// Parses the text form; checks shape only (see ``TokenKeyRing/verify(_:activityFrom:now:)``).
     /// - Throws: ``TokenError`` ``TokenError/Code/malformed`` or ``TokenError/Code/unsupportedVersion``; never traps.
     public init(parsing text: String) throws(TokenError) {
-        guard text.utf8.count == 46, let bytes = Base64URL.decode(text), bytes.count == Self.byteLength else {
-            throw TokenError(.malformed, "a token is 46 base64url characters")
+        guard text.utf8.count == Self.encodedLength, let bytes = Base64URL.decode(text), bytes.count == Self.byteLength else {
+            throw TokenError(.malformed, "a token is \(Self.encodedLength) base64url characters")
         }
-        guard bytes[0] == Self.formatVersion else {
+        guard let version = Version(rawValue: bytes[0]) else {
             throw TokenError(.unsupportedVersion, "token format \(bytes[0]) is not known here")
         }
-        self.init(bytes: bytes)
+        self.init(bytes: bytes, version: version)
     }
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], version: Version) {
         self.bytes = bytes
+        self.version = version
         self.encoded = Base64URL.encode(bytes)
         self.keyID = bytes[1]
         self.issuedAt = Self.uint32(bytes, at: 2)
@@ -57,88 +73,5 @@ public struct RewardToken: Sendable, Hashable, CustomStringConvertible {
 
     static func uint32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         (offset..<offset + 4).reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[$1]) }
-    }
-}
-
-/// What a token says once verified.
-public struct TokenClaims: Sendable, Hashable {
-    public var orderID: OrderID
-    public var userID: String
-    public var rewardType: String
-    public var amount: Int64
-    public var issuedAt: Date
-    public var expiresAt: Date
-}
-
-/// Why a token was refused: each reason its own code, for metrics and for the user's answer.
-public struct TokenError: Error, Sendable, Hashable, CustomStringConvertible {
-    public enum Code: String, Sendable, Hashable, Codable, CaseIterable {
-        /// Not 46 base64url characters, or random bytes.
-        case malformed = "token_malformed"
-        case unsupportedVersion = "token_unsupported_version"
-        /// Signed with a key this ring no longer (or never) held.
-        case unknownKey = "token_unknown_key"
-        /// Altered, forged, or issued for another order id, user or reward type.
-        case signatureMismatch = "token_signature_mismatch"
-        case expired = "token_expired"
-        /// The token is genuine but names another amount than the grant presented with it.
-        case amountMismatch = "token_amount_mismatch"
-    }
-
-    public var code: Code
-    public var message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code.rawValue): \(message)" }
-}
-
-/// RFC 4648 base64url without padding, strict: anything else is refused.
-enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    /// Encodes directly into the string's storage: every grant mints a token, and Foundation's
-    /// base64 plus three replacements cost more than the HMAC itself.
-    static func encode(_ bytes: [UInt8]) -> String {
-        let full = bytes.count / 3
-        let remainder = bytes.count % 3
-        let length = full * 4 + (remainder == 0 ? 0 : remainder + 1)
-        return String(unsafeUninitializedCapacity: length) { output in
-            alphabet.withUnsafeBufferPointer { table in
-                bytes.withUnsafeBufferPointer { input in
-                    var out = 0
-                    for group in 0..<full {
-                        let i = group * 3
-                        let value = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
-                        output[out] = table[Int(value >> 18)]
-                        output[out + 1] = table[Int(value >> 12 & 63)]
-                        output[out + 2] = table[Int(value >> 6 & 63)]
-                        output[out + 3] = table[Int(value & 63)]
-                        out += 4
-                    }
-                    if remainder > 0 {
-                        let i = full * 3
-                        let value = UInt32(input[i]) << 16 | (remainder == 2 ? UInt32(input[i + 1]) << 8 : 0)
-                        output[out] = table[Int(value >> 18)]
-                        output[out + 1] = table[Int(value >> 12 & 63)]
-                        if remainder == 2 { output[out + 2] = table[Int(value >> 6 & 63)] }
-                    }
-                }
-            }
-            return length
-        }
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ GrantValidation.isIdentifierByte($0) && $0 != UInt8(ascii: ".") }) else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
-        guard let data = Data(base64Encoded: standard) else { return nil }
-        let bytes = [UInt8](data)
-        // Refuse non-canonical encodings (stray low bits), so one token has exactly one text form.
-        return encode(bytes) == text ? bytes : nil
     }
 }

@@ -34,14 +34,21 @@ extension TokenKeyRing {
 }
 
 extension TokenKeyRing {
-    /// Reads the ring from the `tokens` scope of the settings, the same way in every process.
+    /// Reads the ring from the settings, the same way in every process, and refuses a published
+    /// key (``PublishedKeys``) outside development mode.
     ///
     /// ## Configuration keys
-    /// - `keys` (string, **secret**, required): `1:<base64>,2:<base64>`, keys ≥ 32 bytes.
-    /// - `currentKeyID` (int, required): the key new tokens are signed with.
-    /// - `lifetimeSeconds` (int, default 30 days).
+    /// - `tokens.keys` (string, **secret**, required): `1:<base64>,2:<base64>`, keys ≥ 32 bytes.
+    /// - `tokens.currentKeyID` (int, required): the key new tokens are signed with.
+    /// - `tokens.lifetimeSeconds` (int, default 30 days).
+    /// - `tokens.mintVersion` (int, default 2): 1 only during a rolling upgrade, while processes that
+    ///   cannot verify version 2 still run.
+    /// - `mode` (see ``DeploymentMode``).
+    /// - Parameter config: The root reader (not scoped to `tokens`).
     /// - Throws: ``ConfigurationError``; messages never contain key material.
-    public init(config: ConfigReader) throws(ConfigurationError) {
+    public init(config root: ConfigReader) throws(ConfigurationError) {
+        let mode = try DeploymentMode(config: root)
+        let config = root.scoped(to: "tokens")
         guard let keys = config.string(forKey: "keys", isSecret: true), !keys.isEmpty else {
             throw ConfigurationError(code: "tokens.missing", message: "tokens.keys (REWARD_TOKENS_KEYS) is not set")
         }
@@ -49,7 +56,22 @@ extension TokenKeyRing {
             throw ConfigurationError(code: "tokens.missing",
                                      message: "tokens.currentKeyID (REWARD_TOKENS_CURRENT_KEY_ID) is not set to a key id 0-255")
         }
-        let lifetime = Duration.seconds(config.int(forKey: "lifetimeSeconds", default: 30 * 24 * 3600))
-        try self.init(settings: keys, currentKeyID: currentKeyID, lifetime: lifetime)
+        let seconds = config.int(forKey: "lifetimeSeconds", default: 30 * 24 * 3600)
+        guard (60...(400 * 24 * 3600)).contains(seconds) else {
+            throw ConfigurationError(code: "tokens.invalid_lifetime",
+                                     message: "tokens.lifetimeSeconds is \(seconds); use 60 s to 400 days")
+        }
+        let versionNumber = config.int(forKey: "mintVersion", default: Int(RewardToken.Version.v2.rawValue))
+        guard let byte = UInt8(exactly: versionNumber), let version = RewardToken.Version(rawValue: byte) else {
+            throw ConfigurationError(code: "tokens.invalid_mint_version", message: "tokens.mintVersion is \(versionNumber); use 1 or 2")
+        }
+        try self.init(settings: keys, currentKeyID: currentKeyID, lifetime: .seconds(seconds))
+        mintVersion = version
+        if !publishedKeyIDs.isEmpty {
+            let ids = publishedKeyIDs.map(String.init).joined(separator: ", ")
+            try mode.allow(
+                "the token key ring holds a key published in this repository (key id \(ids)), so anyone could mint tokens",
+                fix: "Set tokens.keys (REWARD_TOKENS_KEYS) to keys from your secret store.")
+        }
     }
 }

@@ -4,6 +4,10 @@ import RewardSettlement
 /// Settles parked dead letters again through the engine, after a person fixed the cause (raised
 /// a budget, brought a ledger back, enabled a reward type). Every replay is counted on its row;
 /// a dead letter replayed `maximumReplays` times is left alone, so a poison record cannot loop.
+///
+/// Each record's token is verified again, as a consumer would, whatever reason it was parked
+/// with: a forged, altered or unknown-key token is refused with the token's reason and never
+/// reaches the engine (which takes only verified grants anyway).
 public struct DeadLetterReplayer: Sendable {
     public struct Result: Sendable, Codable {
         public var replayed = 0
@@ -19,13 +23,13 @@ public struct DeadLetterReplayer: Sendable {
     }
 
     public let store: DeadLetterStore
-    public let catalog: RewardCatalog
+    public let keyRing: TokenKeyRing
     public let settler: RetryingSettler
     public var maximumReplays: Int
 
-    public init(store: DeadLetterStore, catalog: RewardCatalog, settler: RetryingSettler, maximumReplays: Int = 3) {
+    public init(store: DeadLetterStore, keyRing: TokenKeyRing, settler: RetryingSettler, maximumReplays: Int = 3) {
         self.store = store
-        self.catalog = catalog
+        self.keyRing = keyRing
         self.settler = settler
         self.maximumReplays = maximumReplays
     }
@@ -33,22 +37,32 @@ public struct DeadLetterReplayer: Sendable {
     /// Replays the parked dead letters among `letters`.
     public func replay(_ letters: [DeadLetter]) async throws -> Result {
         var result = Result()
-        var events: [(DeadLetter, BonusEvent)] = []
+        var grants: [(DeadLetter, VerifiedGrant)] = []
         for letter in letters where letter.state == "parked" {
             guard letter.replayCount < maximumReplays else {
                 result.atLimit += 1
                 continue
             }
+            let event: BonusEvent
             do {
-                events.append((letter, try BonusEvent.decode(letter.payload)))
+                event = try BonusEvent.decode(letter.payload)
             } catch {
                 result.replayed += 1
                 result.undecodable += 1
                 try await store.recordReplay(id: letter.id, settled: false, outcome: "\(error.code.rawValue): \(error.message)")
+                continue
+            }
+            do {
+                // The payload is the lane record as the SDK produced it; expiry does not apply to a backlog.
+                grants.append((letter, try keyRing.verify(event, activityFrom: .ourRecords, now: nil)))
+            } catch {
+                result.replayed += 1
+                result.tally.refuse(error)
+                try await store.recordReplay(id: letter.id, settled: false, outcome: "refused: \(error.code.rawValue): \(error.message)")
             }
         }
-        let outcomes = await settler.settle(events.map(\.1), source: .replay)
-        for ((letter, _), outcome) in zip(events, outcomes) {
+        let outcomes = await settler.settle(grants.map(\.1), source: .replay)
+        for ((letter, _), outcome) in zip(grants, outcomes) {
             result.replayed += 1
             result.tally.count(outcome)
             if outcome.isSettled { result.settled += 1 }

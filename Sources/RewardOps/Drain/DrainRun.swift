@@ -121,28 +121,30 @@ final class DrainRun {
     private func flush(_ batch: inout [KafkaConsumerMessage], _ report: @Sendable (DrainProgress) -> Void) async throws -> Bool {
         let messages = batch
         batch.removeAll(keepingCapacity: true)
-        var selected: [(message: KafkaConsumerMessage, event: BonusEvent)] = []
+        var selected: [(message: KafkaConsumerMessage, grant: VerifiedGrant)] = []
         for message in messages {
-            let event: BonusEvent
+            let grant: VerifiedGrant
             do {
-                (event, _) = try parts.verifier.verify(message.value)
+                (grant, _) = try parts.verifier.verify(message.value)
             } catch {
                 progress.rejected += 1
                 try await parking.toDeadLetter(message, orderID: message.key.map { String(decoding: $0, as: UTF8.self) },
                                                rewardType: nil, attempts: 0, reason: error)
                 continue
             }
+            let event = grant.event
             guard request.rewardTypes.isEmpty || request.rewardTypes.contains(event.bonus.rewardType),
                   request.includes(timestampMilliseconds: message.timestampMilliseconds ?? event.grantedAtMilliseconds)
             else {
                 progress.skipped += 1
                 continue
             }
-            selected.append((message, event))
+            selected.append((message, grant))
         }
-        let outcomes = await parts.settler.settle(selected.map(\.event), source: .drain)
+        let outcomes = await parts.settler.settle(selected.map(\.grant), source: .drain)
         var firstUnsettled: [Int32: Int64] = [:]
-        for ((message, event), outcome) in zip(selected, outcomes) {
+        for ((message, grant), outcome) in zip(selected, outcomes) {
+            let event = grant.event
             progress.settlement.count(outcome)
             if case .retriable = outcome {
                 firstUnsettled[message.partition] = min(firstUnsettled[message.partition] ?? .max, message.offset)

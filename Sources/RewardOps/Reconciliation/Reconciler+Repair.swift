@@ -1,35 +1,53 @@
 import Foundation
 import MariaDB
-import RewardCore
+public import RewardCore
 import RewardSettlement
 
 extension Reconciler {
     /// Re-issues the report's repairable findings (under-issued, claimed without credit) through
-    /// the engine. A claim marked credited whose credit is gone is first set back to `claimed`
-    /// (only while the ledger still has no credit), so the engine credits it again; the ledger's
-    /// idempotency by order id stops a second credit if one appeared meanwhile. Nothing is debited.
+    /// the engine. Each grant's token (kept with its claim, else in the tokens store) is verified
+    /// for exactly that grant first; one that does not verify is refused, counted and logged, and
+    /// nothing about its order changes. A claim marked credited whose credit is gone is set back to
+    /// `claimed` (only while the ledger still has no credit), so the engine credits it again; the
+    /// ledger's idempotency by order id stops a second credit if one appeared meanwhile. Nothing is
+    /// debited.
     /// - Returns: What settling did; repaired findings get `repaired_at` in the run.
-    public func repair(_ report: ReconciliationReport, settler: RetryingSettler) async throws -> SettlementTally {
+    public func repair(_ report: ReconciliationReport, settler: RetryingSettler, keyRing: TokenKeyRing) async throws
+        -> SettlementTally
+    {
         let orders = Array(Set(report.findings.filter(\.kind.isRepairable).compactMap(\.orderID))).sorted()
         guard !orders.isEmpty else { return SettlementTally() }
         let sources = try await ReconciliationSources.load(orders: orders, pool: pool)
-        var events: [BonusEvent] = []
+        var grants: [VerifiedGrant] = []
+        var tally = SettlementTally()
         for order in orders {
             guard sources.credits[order] == nil, let event = sources.event(for: order, catalog: catalog) else { continue }
+            let grant: VerifiedGrant
+            do {
+                // Claims and tokens are our own records of the grant; a backlog's age does not expire it.
+                grant = try keyRing.verify(event, activityFrom: .ourRecords, now: nil)
+            } catch {
+                tally.refuse(error)
+                logger.error("reconciliation repair: the grant's token does not verify; not re-issued", metadata: [
+                    "order_id": "\(order)", "reason": "\(error.code.rawValue)",
+                ])
+                continue
+            }
             if sources.claims[order]?.credited == true {
                 try await pool.execute("""
                     UPDATE order_claims SET state = 'claimed', credited_at = NULL, ledger_reference = NULL
                     WHERE order_id = \(order) AND state = 'credited'
                     """)
             }
-            events.append(event)
+            grants.append(grant)
         }
-        let outcomes = await settler.settle(events, source: .repair)
-        var tally = SettlementTally()
+        let outcomes = await settler.settle(grants, source: .repair)
         outcomes.forEach { tally.count($0) }
-        let repaired = zip(events, outcomes).filter { $0.1.isSettled }.map { $0.0.orderID.rawValue }
+        let repaired = zip(grants, outcomes).filter { $0.1.isSettled }.map { $0.0.orderID.rawValue }
         if let runID = report.runID { try await ReconciliationStore(pool: pool).markRepaired(runID: runID, orders: repaired) }
-        logger.notice("reconciliation repair", metadata: ["credited": "\(tally.credited)", "orders": "\(events.count)"])
+        logger.notice("reconciliation repair", metadata: [
+            "credited": "\(tally.credited)", "orders": "\(grants.count)", "refused": "\(tally.refusedTotal)",
+        ])
         return tally
     }
 }
@@ -56,6 +74,6 @@ extension ReconciliationSources {
         return BonusEvent(
             orderID: OrderID(order), activity: Activity(id: activityID, sceneID: grant?.sceneID ?? "repair"),
             user: User(id: userID, deviceID: "unknown", appID: "unknown"), bonus: BonusContent(rewardType: type, amount: amount),
-            lane: lane, grantedAtMilliseconds: Int64(time.timeIntervalSince1970 * 1000), token: grant?.token ?? "")
+            lane: lane, grantedAtMilliseconds: Int64(time.timeIntervalSince1970 * 1000), token: claim?.token ?? grant?.token ?? "")
     }
 }

@@ -23,6 +23,8 @@ struct ReconciliationSources: Sendable {
         var ledger: String
         var credited: Bool
         var grantedAt: Date
+        /// The token the claim was settled with (`NULL` for claims older than migration 0013).
+        var token: String?
     }
 
     struct Credit: Sendable {
@@ -53,7 +55,7 @@ struct ReconciliationSources: Sendable {
             sources.grants[grant.orderID] = grant
         }
         for row in try await pool.query("""
-            SELECT order_id, user_id, activity_id, reward_type, amount, ledger, state, granted_at FROM order_claims
+            SELECT order_id, user_id, activity_id, reward_type, amount, ledger, state, granted_at, token FROM order_claims
             WHERE granted_at >= \(from) AND granted_at < \(to)
             """) {
             let claim = try Claim(row)
@@ -103,7 +105,7 @@ struct ReconciliationSources: Sendable {
     mutating func loadClaims(_ orders: [String], pool: MariaDBPool) async throws {
         for chunk in Self.chunks(orders) {
             var query: SQLQuery = """
-                SELECT order_id, user_id, activity_id, reward_type, amount, ledger, state, granted_at FROM order_claims WHERE order_id IN
+                SELECT order_id, user_id, activity_id, reward_type, amount, ledger, state, granted_at, token FROM order_claims WHERE order_id IN
                 """
             query.appendIn(chunk)
             for row in try await pool.query(query) {
@@ -154,7 +156,8 @@ extension ReconciliationSources.Claim {
     init(_ row: MariaDBRow) throws {
         self.init(orderID: try row.decode("order_id"), userID: try row.decode("user_id"), activityID: try row.decode("activity_id"),
                   rewardType: try row.decode("reward_type"), amount: try row.decode("amount"), ledger: try row.decode("ledger"),
-                  credited: try row.decode("state", as: String.self) == "credited", grantedAt: try row.decode("granted_at"))
+                  credited: try row.decode("state", as: String.self) == "credited", grantedAt: try row.decode("granted_at"),
+                  token: try row.decode("token"))
     }
 }
 

@@ -15,16 +15,16 @@ public struct RetryingSettler: Sendable {
         self.backoff = backoff
     }
 
-    /// One outcome per event, in input order.
-    public func settle(_ events: [BonusEvent], source: SettlementSource) async -> [SettlementOutcome] {
-        var outcomes = await engine.settle(events.map { SettlementRequest(event: $0, source: source) })
+    /// One outcome per grant, in input order.
+    public func settle(_ grants: [VerifiedGrant], source: SettlementSource) async -> [SettlementOutcome] {
+        var outcomes = await engine.settle(grants.map { SettlementRequest(grant: $0, source: source) })
         var delay = backoff
         for _ in 1..<attempts {
             let again = outcomes.indices.filter { if case .retriable = outcomes[$0] { true } else { false } }
             guard !again.isEmpty, !Task.isCancelled else { break }
             try? await Task.sleep(for: delay)
             delay *= 2
-            let retried = await engine.settle(again.map { SettlementRequest(event: events[$0], source: source) })
+            let retried = await engine.settle(again.map { SettlementRequest(grant: grants[$0], source: source) })
             for (index, outcome) in zip(again, retried) { outcomes[index] = outcome }
         }
         return outcomes
@@ -39,8 +39,18 @@ public struct SettlementTally: Sendable, Codable, Hashable {
     public var conflicts = 0
     public var permanent = 0
     public var retriable = 0
+    /// Never reached the engine: the grant's token did not verify, by reason (`token_signature_mismatch`, ...).
+    public var refused: [String: Int] = [:]
 
     public init() {}
+
+    /// Counts a grant whose token did not verify.
+    public mutating func refuse(_ error: TokenError) {
+        refused[error.code.rawValue, default: 0] += 1
+    }
+
+    /// Grants refused before the engine, whatever the reason.
+    public var refusedTotal: Int { refused.values.reduce(0, +) }
 
     public mutating func count(_ outcome: SettlementOutcome) {
         switch outcome {
@@ -60,6 +70,7 @@ public struct SettlementTally: Sendable, Codable, Hashable {
         conflicts += other.conflicts
         permanent += other.permanent
         retriable += other.retriable
+        refused.merge(other.refused, uniquingKeysWith: +)
     }
 }
 

@@ -7,11 +7,13 @@ public import RewardSettlement
 
 /// The settlement engine an admin command settles through, built from the same settings as the
 /// consumers' (db.*, catalog.path, ledgers.<name>.url, tokens.*), so a drain, a replay or a repair
-/// credits exactly as a consumer would, idempotent by order id.
+/// credits exactly as a consumer would, idempotent by order id. It carries the key ring: the
+/// engine settles only grants the ring verified.
 public struct SettlementWiring: Sendable {
     public let pool: MariaDBPool
     public let stores: SettlementStores
     public let catalog: RewardCatalog
+    public let keyRing: TokenKeyRing
     public let engine: SettlementEngine
     private let httpLedgers: [HTTPLedger]
 
@@ -19,12 +21,13 @@ public struct SettlementWiring: Sendable {
     /// - Throws: ``ConfigurationError`` when the catalog cannot be read or an HTTP ledger has no URL.
     public init(config: ConfigReader, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) throws {
         let catalog = try RewardCatalog.load(from: config.string(forKey: "catalog.path", default: "ops/config/reward-types.json"))
+        let keyRing = try TokenKeyRing(config: config)
         let pool = MariaDBPool(configuration: MariaDBConfiguration(config: config.scoped(to: "db")), logger: logger)
-        try self.init(pool: pool, catalog: catalog, config: config, logger: logger, metrics: metrics)
+        try self.init(pool: pool, catalog: catalog, keyRing: keyRing, config: config, logger: logger, metrics: metrics)
     }
 
     /// Builds the engine over a pool the caller owns (tests); ``shutdown()`` still closes it.
-    public init(pool: MariaDBPool, catalog: RewardCatalog, config: ConfigReader?, logger: Logger,
+    public init(pool: MariaDBPool, catalog: RewardCatalog, keyRing: TokenKeyRing, config: ConfigReader?, logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory) throws {
         let stores = SettlementStores(single: pool)
         var ledgers: [any Ledger] = [
@@ -42,6 +45,7 @@ public struct SettlementWiring: Sendable {
         self.pool = pool
         self.stores = stores
         self.catalog = catalog
+        self.keyRing = keyRing
         self.httpLedgers = httpLedgers
         self.engine = SettlementEngine(configuration: .init(), stores: stores, ledgers: LedgerDirectory(ledgers: ledgers),
                                        catalog: catalog, logger: logger, metrics: metrics)

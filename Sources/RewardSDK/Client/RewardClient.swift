@@ -140,6 +140,15 @@ public final class RewardClient: Sendable {
     public func sendBonus(activity: Activity, user: User, bonus: BonusContent, orderID: OrderID) async throws(RewardError)
         -> RewardToken
     {
+        try await sendBonus(activity: activity, user: user, bonus: bonus, orderID: orderID, grantedBy: configuration.serviceID)
+    }
+
+    /// Grants one reward on behalf of a service (reward-api grants for the service that signed the
+    /// request); otherwise the same as ``sendBonus(activity:user:bonus:orderID:)``.
+    /// - Parameter grantedBy: The granting service's id, recorded with the token and carried in the event.
+    public func sendBonus(activity: Activity, user: User, bonus: BonusContent, orderID: OrderID, grantedBy: String?)
+        async throws(RewardError) -> RewardToken
+    {
         let started = MonotonicClock.now()
         guard lifecycle.enter() else {
             metrics.rejected(bonus.rewardType, .shuttingDown)
@@ -148,8 +157,11 @@ public final class RewardClient: Sendable {
         defer { lifecycle.leave() }
 
         let type: RewardType
-        do {
+        do throws(RewardError) {
             try GrantValidation.validate(activity: activity, user: user, bonus: bonus, orderID: orderID)
+            if let grantedBy, !GrantValidation.isIdentifier(grantedBy) {
+                throw RewardError(.invalidGrantedBy, "the granting service id is 1-64 letters, digits, '-', '_' or '.'")
+            }
             type = try configuration.catalog.validate(bonus)
         } catch {
             metrics.rejected(bonus.rewardType, error.code)
@@ -159,9 +171,10 @@ public final class RewardClient: Sendable {
 
         let now = Date()
         let token = configuration.keyRing.mint(orderID: orderID, userID: user.id, rewardType: type.id, amount: bonus.amount,
-                                               issuedAt: now)
+                                               activityID: activity.id, issuedAt: now)
         let event = BonusEvent(orderID: orderID, activity: activity, user: user, bonus: bonus, lane: type.lane,
-                               grantedAtMilliseconds: Int64(now.timeIntervalSince1970 * 1000), token: token.encoded)
+                               grantedAtMilliseconds: Int64(now.timeIntervalSince1970 * 1000), token: token.encoded,
+                               grantedBy: grantedBy)
         let topic = type.lane == .cash ? cashTopic : goodsTopic
         let key = event.key
         let value = event.encoded()
@@ -187,7 +200,7 @@ public final class RewardClient: Sendable {
             userID: user.id, orderID: orderID.rawValue, token: token.encoded, activityID: activity.id,
             sceneID: activity.sceneID, rewardType: type.id, amount: bonus.amount,
             issuedAt: Date(timeIntervalSince1970: TimeInterval(token.issuedAt)),
-            expiresAt: Date(timeIntervalSince1970: TimeInterval(token.expiresAt)), recordedAt: now))
+            expiresAt: Date(timeIntervalSince1970: TimeInterval(token.expiresAt)), recordedAt: now, grantedBy: grantedBy))
         metrics.grantDuration.recordNanoseconds(Int64(clamping: MonotonicClock.now() &- started))
         return token
     }

@@ -44,12 +44,13 @@ extension RewardClientConfiguration {
         }
         let catalog = try RewardCatalog.load(from: config.string(forKey: "sdk.catalog", default: "ops/config/reward-types.json"))
 
-        let keyRing = try TokenKeyRing(config: config.scoped(to: "tokens"))
+        let keyRing = try TokenKeyRing(config: config)
 
         self.init(clusters: clusters, catalog: catalog, keyRing: keyRing,
                   spoolDirectory: config.string(forKey: "sdk.spool.directory", default: ".local/spool"))
         spool.segmentBytes = config.int(forKey: "sdk.spool.segmentBytes", default: spool.segmentBytes)
         topicPrefix = config.string(forKey: "sdk.topicPrefix", default: topicPrefix)
+        serviceID = config.string(forKey: "sdk.serviceID")
 
         let d = config.scoped(to: "sdk.delivery")
         delivery.attemptTimeout = d.milliseconds("attemptTimeoutMs", default: delivery.attemptTimeout)

@@ -111,6 +111,9 @@ public struct RewardClientConfiguration: Sendable {
     public var tokenRecording: TokenRecordingOptions?
     /// Topic names are this prefix and the lane: `reward-cash`, `reward-goods`.
     public var topicPrefix = "reward-"
+    /// The activity service this host is, recorded with each grant's token (`granted_by`) unless a
+    /// grant names another (reward-api grants on behalf of the service that signed the request).
+    public var serviceID: String?
 
     /// - Parameters:
     ///   - clusters: The clusters to deliver to (usually A and B).
@@ -146,6 +149,9 @@ public struct RewardClientConfiguration: Sendable {
         }
         guard delivery.failureThreshold >= 1, delivery.replayBatchSize >= 1 else {
             throw ConfigurationError(code: "sdk.delivery", message: "failureThreshold and replayBatchSize must be ≥ 1")
+        }
+        if let serviceID, !GrantValidation.isIdentifier(serviceID) {
+            throw ConfigurationError(code: "sdk.serviceID", message: "sdk.serviceID is 1-64 letters, digits, '-', '_' or '.'")
         }
         guard !spool.directory.isEmpty, spool.segmentBytes >= 4096 else {
             throw ConfigurationError(code: "sdk.spool", message: "the spool needs a directory and segments of at least 4 KiB")

@@ -12,6 +12,7 @@ struct TokenRecord: Sendable, Equatable {
     var issuedAt: Date
     var expiresAt: Date
     var recordedAt: Date
+    var grantedBy: String?
 }
 
 /// What the token recorder has done so far.

@@ -165,17 +165,17 @@ final class TokenRecorder: Sendable {
 
     private static let columns =
         "INSERT IGNORE INTO reward_tokens (user_id, order_id, token, activity_id, scene_id, reward_type, amount, "
-        + "issued_at, expires_at, recorded_by, recorded_at) VALUES "
-    private static let placeholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'sdk', ?)"
+        + "issued_at, expires_at, recorded_by, recorded_at, granted_by) VALUES "
+    private static let placeholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'sdk', ?, ?)"
 
     static func insert(_ rows: [TokenRecord]) -> SQLQuery {
         var binds: [MariaDBValue] = []
-        binds.reserveCapacity(rows.count * 10)
+        binds.reserveCapacity(rows.count * 11)
         for row in rows {
             binds += [
                 .string(row.userID), .string(row.orderID), .string(row.token), .string(row.activityID),
                 .string(row.sceneID), .string(row.rewardType), .int(row.amount), .date(row.issuedAt),
-                .date(row.expiresAt), .date(row.recordedAt),
+                .date(row.expiresAt), .date(row.recordedAt), row.grantedBy.map(MariaDBValue.string) ?? .null,
             ]
         }
         let sql = columns + Array(repeating: placeholders, count: rows.count).joined(separator: ", ")

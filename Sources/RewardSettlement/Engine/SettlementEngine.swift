@@ -5,7 +5,8 @@ public import Metrics
 public import RewardCore
 
 /// Settles granted rewards exactly once: claim the order id, reserve budget, credit the ledger,
-/// confirm the claim. Consumers, withdrawals and admin drains all settle through one engine.
+/// confirm the claim. Consumers, withdrawals and admin drains all settle through one engine, and it
+/// takes only ``VerifiedGrant``s (inside ``SettlementRequest``), which only a ``TokenKeyRing`` makes.
 ///
 /// ``settle(_:)`` works in batches: requests are grouped by claims shard and each batch takes one
 /// transaction per step. A crash between any two steps is safe: the claim stays `claimed`, the
@@ -135,7 +136,8 @@ public final class SettlementEngine: Sendable {
             return NewClaim(
                 orderID: group.orderID, identity: first.identity, ledger: first.rewardType.ledger,
                 claimedBy: first.request.source.label,
-                grantedAt: Date(timeIntervalSince1970: Double(first.request.event.grantedAtMilliseconds) / 1000))
+                grantedAt: Date(timeIntervalSince1970: Double(first.request.event.grantedAtMilliseconds) / 1000),
+                token: first.request.event.token)
         }
         let rows: [String: ClaimRow]
         do {

@@ -1,20 +1,26 @@
 public import RewardCore
 
 /// One granted reward to settle, and who asks for it.
+///
+/// It holds a ``VerifiedGrant``, which only a ``TokenKeyRing`` makes, so a request (and with it a
+/// credit) cannot exist for a grant whose token was not verified for exactly that grant.
 public struct SettlementRequest: Sendable, Hashable {
-    /// The grant as the SDK produced it.
-    public var event: BonusEvent
+    /// The grant, verified.
+    public let grant: VerifiedGrant
     /// The path that settles it; recorded on the claim as `claimed_by`.
-    public var source: SettlementSource
+    public let source: SettlementSource
 
     /// Creates a request.
     /// - Parameters:
-    ///   - event: The grant to settle.
+    ///   - grant: The grant to settle, as the key ring verified it.
     ///   - source: The path that settles it.
-    public init(event: BonusEvent, source: SettlementSource) {
-        self.event = event
+    public init(grant: VerifiedGrant, source: SettlementSource) {
+        self.grant = grant
         self.source = source
     }
+
+    /// The verified grant's event.
+    public var event: BonusEvent { grant.event }
 }
 
 /// The path a settlement comes from. Every path settles through the same engine, so whichever

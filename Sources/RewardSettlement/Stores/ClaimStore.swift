@@ -18,6 +18,8 @@ struct NewClaim: Sendable {
     var ledger: String
     var claimedBy: String
     var grantedAt: Date
+    /// The verified token that proves the grant.
+    var token: String
 }
 
 /// A conflicting request to record in `order_anomalies`.
@@ -43,14 +45,14 @@ struct ClaimStore: Sendable {
         let orderIDs = sorted.map(\.orderID)
         var insert: SQLQuery = """
             INSERT INTO order_claims (order_id, user_id, activity_id, reward_type, amount, ledger, state,
-                claimed_by, attempts, granted_at, claimed_at) VALUES
+                claimed_by, attempts, granted_at, claimed_at, token) VALUES
             """
         for (index, claim) in sorted.enumerated() {
             insert.append(sql: index == 0 ? " " : ", ")
             insert.append("""
                 (\(claim.orderID), \(claim.identity.userID), \(claim.identity.activityID), \
                 \(claim.identity.rewardType), \(claim.identity.amount), \(claim.ledger), 'claimed', \
-                \(claim.claimedBy), 1, \(claim.grantedAt), \(now))
+                \(claim.claimedBy), 1, \(claim.grantedAt), \(now), \(claim.token))
                 """)
         }
         insert.append(sql: " ON DUPLICATE KEY UPDATE attempts = attempts + 1")

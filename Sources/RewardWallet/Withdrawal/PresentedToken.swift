@@ -1,10 +1,11 @@
 /// A token the client shows with a withdrawal, with the grant it claims to prove.
 ///
-/// The token's MAC binds order id, user id, reward type and amount; activity and scene are not
-/// bound. When the tokens store has the order id, its activity and scene are used instead of the
-/// client's. Otherwise a lying client can only misattribute the activity of its own genuine
-/// reward (the claim records the activity it names); it can never change who is paid, what, or
-/// how much, so it cannot create money.
+/// A version 2 token's MAC binds order id, user id, reward type, amount and activity, so a client
+/// that names another activity (to step around that activity's budget) is refused. A version 1
+/// token does not bind the activity: it is accepted only for an order id the tokens store has, and
+/// then with the stored activity and scene; otherwise it is refused (`token_activity_unbound`) and
+/// the grant is credited from its lane event by the consumers. The scene is never bound and never
+/// affects money.
 public struct PresentedToken: Sendable, Hashable, Codable {
     public var token: String
     public var orderID: String

@@ -15,6 +15,9 @@ struct TokenCandidate: Sendable, Hashable {
     var amount: Int64
     var activityID: String
     var sceneID: String
+    /// Whether activity and scene come from our tokens store (else only the client names them,
+    /// which a version 1 token cannot back: it does not bind the activity).
+    var activityFromStore: Bool
 
     func rejection(_ reason: String, _ message: String) -> TokenRejection {
         switch origin {
@@ -36,8 +39,8 @@ struct TokenVerifier: Sendable {
     let catalog: RewardCatalog
     let keyRing: TokenKeyRing
 
-    /// The settlement request for a valid candidate, or why it is refused.
-    func verify(_ candidate: TokenCandidate, user: String, currency: String, now: Date) -> Result<BonusEvent, TokenRejection> {
+    /// The verified grant for a valid candidate, or why it is refused.
+    func verify(_ candidate: TokenCandidate, user: String, currency: String, now: Date) -> Result<VerifiedGrant, TokenRejection> {
         let activity = Activity(id: candidate.activityID, sceneID: candidate.sceneID)
         let grantee = User(id: user, deviceID: Self.deviceID, appID: Self.appID)
         let bonus = BonusContent(rewardType: candidate.rewardType, amount: candidate.amount)
@@ -47,11 +50,15 @@ struct TokenVerifier: Sendable {
         } catch {
             return .failure(candidate.rejection("invalid_token_fields", error.message))
         }
-        // The signature first: a forged token is reported as forged whatever else it claims.
-        let claims: TokenClaims
+        // The signature first: a forged token is reported as forged whatever else it claims. The
+        // grant time is the token's issue time (the event's own is not known here).
+        let issued = (try? RewardToken(parsing: candidate.token)).map { Int64($0.issuedAt) * 1000 } ?? 0
+        let grant: VerifiedGrant
         do {
-            claims = try keyRing.verify(candidate.token, orderID: orderID, userID: user, rewardType: candidate.rewardType,
-                                        amount: candidate.amount, now: now)
+            let event = BonusEvent(orderID: orderID, activity: activity, user: grantee, bonus: bonus,
+                                   lane: catalog[candidate.rewardType]?.lane ?? .cash,
+                                   grantedAtMilliseconds: issued, token: candidate.token)
+            grant = try keyRing.verify(event, activityFrom: candidate.activityFromStore ? .ourRecords : .client, now: now)
         } catch {
             return .failure(candidate.rejection(error.code.rawValue, error.message))
         }
@@ -64,8 +71,6 @@ struct TokenVerifier: Sendable {
         guard type.ledger == "wallet", type.unit == currency else {
             return .failure(candidate.rejection("currency_mismatch", "\(type.id) pays in \(type.unit), not \(currency)"))
         }
-        return .success(BonusEvent(
-            orderID: orderID, activity: activity, user: grantee, bonus: bonus, lane: type.lane,
-            grantedAtMilliseconds: Int64(claims.issuedAt.timeIntervalSince1970) * 1000, token: candidate.token))
+        return .success(grant)
     }
 }

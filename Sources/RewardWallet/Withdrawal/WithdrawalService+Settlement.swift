@@ -12,18 +12,18 @@ extension WithdrawalService {
         let candidates = await candidates(for: request)
         let statuses = await claimStatuses(candidates, user: request.userID)
 
-        var toSettle: [(candidate: TokenCandidate, event: BonusEvent)] = []
+        var toSettle: [(candidate: TokenCandidate, grant: VerifiedGrant)] = []
         for candidate in candidates {
             let status = statuses[candidate.orderID] ?? .pending
             // A stored token already credited is in the balance; nothing to check or say.
             if case .stored = candidate.origin, status == .credited { continue }
-            let event: BonusEvent
+            let grant: VerifiedGrant
             switch verifier.verify(candidate, user: request.userID, currency: request.currency, now: now) {
             case .failure(let rejection):
                 result.rejected.append(rejection)
                 continue
             case .success(let verified):
-                event = verified
+                grant = verified
             }
             switch status {
             case .credited:
@@ -31,12 +31,12 @@ extension WithdrawalService {
             case .conflict(let claimed):
                 result.rejected.append(conflict(candidate, claimed: claimed, user: request.userID))
             case .pending:
-                toSettle.append((candidate, event))
+                toSettle.append((candidate, grant))
             }
         }
 
         let outcomes = await engine.settle(toSettle.map {
-            SettlementRequest(event: $0.event, source: .withdrawal(requestID: request.requestID))
+            SettlementRequest(grant: $0.grant, source: .withdrawal(requestID: request.requestID))
         })
         for ((candidate, _), outcome) in zip(toSettle, outcomes) {
             switch outcome {
@@ -68,7 +68,8 @@ extension WithdrawalService {
     }
 
     /// The user's stored tokens in this currency, then the presented ones (a presented copy of a
-    /// stored token is dropped; a presented token for a stored order id takes the stored activity).
+    /// stored token is dropped; a presented token for a stored order id takes the stored activity,
+    /// which a version 1 token needs: it does not bind the activity, so a client cannot name it).
     private func candidates(for request: WithdrawalRequest) async -> [TokenCandidate] {
         var stored: [StoredToken] = []
         do {
@@ -80,7 +81,7 @@ extension WithdrawalService {
         }
         var candidates = stored.map {
             TokenCandidate(origin: .stored, token: $0.token, orderID: $0.orderID, rewardType: $0.rewardType, amount: $0.amount,
-                           activityID: $0.activityID, sceneID: $0.sceneID)
+                           activityID: $0.activityID, sceneID: $0.sceneID, activityFromStore: true)
         }
         let storedByOrder = Dictionary(stored.map { ($0.orderID, $0) }, uniquingKeysWith: { a, _ in a })
         var seen = Set<PresentedToken>()
@@ -88,13 +89,14 @@ extension WithdrawalService {
             var candidate = TokenCandidate(
                 origin: .presented(index: index), token: presented.token, orderID: presented.orderID,
                 rewardType: presented.rewardType, amount: presented.amount, activityID: presented.activityID,
-                sceneID: presented.sceneID)
+                sceneID: presented.sceneID, activityFromStore: false)
             if let known = storedByOrder[presented.orderID] {
                 if known.token == presented.token, known.rewardType == presented.rewardType, known.amount == presented.amount {
                     continue
                 }
                 candidate.activityID = known.activityID
                 candidate.sceneID = known.sceneID
+                candidate.activityFromStore = true
             }
             candidates.append(candidate)
         }

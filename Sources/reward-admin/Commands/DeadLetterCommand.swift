@@ -130,7 +130,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             do {
                 letters = try await store.list(filter)
                 result = execute ? try await DeadLetterReplayer(
-                    store: store, catalog: wiring.catalog, settler: RetryingSettler(engine: wiring.engine), maximumReplays: maxReplays)
+                    store: store, keyRing: wiring.keyRing, settler: RetryingSettler(engine: wiring.engine), maximumReplays: maxReplays)
                     .replay(letters) : nil
             } catch {
                 await wiring.shutdown()
@@ -147,6 +147,9 @@ struct DeadLetterCommand: AsyncParsableCommand {
             print("replay: \(result.replayed) replayed, \(result.settled) settled (credited \(t.credited), already \(t.alreadyCredited)), "
                 + "held \(t.held), conflicts \(t.conflicts), refused \(t.permanent), failing \(t.retriable), undecodable \(result.undecodable), "
                 + "at limit \(result.atLimit)")
+            for (reason, count) in t.refused.sorted(by: { $0.key < $1.key }) {
+                print("replay: \(count) refused, token does not verify: \(reason) (never settled; left parked)")
+            }
             if result.settled < result.replayed { throw ExitCode(1) }
         }
     }

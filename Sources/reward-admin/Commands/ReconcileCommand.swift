@@ -46,7 +46,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         do {
             report = try await reconciler.run(from: rangeStart, to: rangeEnd)
             if repair, execute {
-                report.repair = try await reconciler.repair(report, settler: RetryingSettler(engine: wiring.engine))
+                report.repair = try await reconciler.repair(report, settler: RetryingSettler(engine: wiring.engine), keyRing: wiring.keyRing)
             }
         } catch {
             await wiring.shutdown()
@@ -85,6 +85,9 @@ struct ReconcileCommand: AsyncParsableCommand {
         if let tally = report.repair {
             print("repair: credited \(tally.credited), already credited \(tally.alreadyCredited), held \(tally.held), "
                 + "failed \(tally.retriable + tally.permanent + tally.conflicts); run reconcile again to confirm")
+            for (reason, count) in tally.refused.sorted(by: { $0.key < $1.key }) {
+                print("repair: \(count) NOT re-issued, the grant's token does not verify: \(reason) (investigate; never paid)")
+            }
         } else if repair {
             print("repair preview: \(repairable) missing credit(s) would be re-issued; pass --repair --execute")
         } else if repairable > 0 {

@@ -25,7 +25,7 @@ extension CommandContext {
     }
 
     func keyRing() throws -> TokenKeyRing {
-        try TokenKeyRing(config: config.scoped(to: "tokens"))
+        try TokenKeyRing(config: config)
     }
 }
 

@@ -132,16 +132,24 @@ struct SettleCommand: AsyncParsableCommand {
         print(String(format: "ratio engine/raw: %.2f", rawSettlements > 0 ? engineRate / rawSettlements : 0))
     }
 
+    /// The bench signs its own grants; the engine settles only grants a key ring verified.
+    private static let keyRing = try! TokenKeyRing(keys: [1: (0..<32).map { UInt8($0 &* 7 &+ 3) }], currentKeyID: 1)
+
     private static func request(round: Int, worker: Int, batch: Int, offset: Int, users: Int) -> SettlementRequest {
         let serial = (worker &* 1_000_003 &+ batch &* 7919 &+ offset) & 0x7fff_ffff
         let user = "u\(serial % users)"
-        let orderID = "bench:\(round):\(worker):\(batch):\(offset)"
+        let orderID = OrderID("bench:\(round):\(worker):\(batch):\(offset)")
+        let amount = Int64(1 + serial % 888)
+        let granted = Date(timeIntervalSince1970: 1_800_000_000)
+        let token = keyRing.mint(orderID: orderID, userID: user, rewardType: "cash_bench", amount: amount, activityID: "bench",
+                                 issuedAt: granted)
         let event = BonusEvent(
-            orderID: OrderID(orderID), activity: Activity(id: "bench", sceneID: "rain"),
+            orderID: orderID, activity: Activity(id: "bench", sceneID: "rain"),
             user: User(id: user, deviceID: "device-\(user)", appID: "bench"),
-            bonus: BonusContent(rewardType: "cash_bench", amount: Int64(1 + serial % 888)), lane: .cash,
-            grantedAtMilliseconds: 1_800_000_000_000, token: "bench")
-        return SettlementRequest(event: event, source: .drain)
+            bonus: BonusContent(rewardType: "cash_bench", amount: amount), lane: .cash,
+            grantedAtMilliseconds: 1_800_000_000_000, token: token.encoded)
+        // The bench minted it a moment ago: it verifies.
+        return SettlementRequest(grant: try! keyRing.verify(event, activityFrom: .ourRecords, now: nil), source: .drain)
     }
 
     /// Runs `workers` loops of `body` until `seconds` pass; returns the summed counts and the real time.

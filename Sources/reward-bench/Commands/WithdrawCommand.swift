@@ -79,7 +79,9 @@ struct WithdrawCommand: AsyncParsableCommand {
             try await Self.record(grants, pool: database.pool)
             let credited = (0..<pending).map { Self.grant(keyRing, order: "c-\(round)-\($0)", user: "credited-\(round)", amount: 100) }
             try await Self.record(credited, pool: database.pool)
-            _ = await engine.settle(credited.map { SettlementRequest(event: $0, source: .drain) })
+            _ = await engine.settle(credited.map {
+                SettlementRequest(grant: try! keyRing.verify($0, activityFrom: .ourRecords, now: nil), source: .drain)
+            })
             let amount = Int64(pending) * 100
 
             for (user, phase) in [("pending-\(round)", 0), ("credited-\(round)", 1)] {
@@ -106,7 +108,8 @@ struct WithdrawCommand: AsyncParsableCommand {
 
     private static func grant(_ ring: TokenKeyRing, order: String, user: String, amount: Int64) -> BonusEvent {
         let now = Date()
-        let token = ring.mint(orderID: OrderID(order), userID: user, rewardType: "cash_bench", amount: amount, issuedAt: now)
+        let token = ring.mint(orderID: OrderID(order), userID: user, rewardType: "cash_bench", amount: amount, activityID: "bench",
+                              issuedAt: now)
         return BonusEvent(
             orderID: OrderID(order), activity: Activity(id: "bench", sceneID: "rain"),
             user: User(id: user, deviceID: "device", appID: "bench"), bonus: BonusContent(rewardType: "cash_bench", amount: amount),

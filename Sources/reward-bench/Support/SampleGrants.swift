@@ -19,7 +19,8 @@ struct SampleGrants: Sendable {
     /// The size of an encoded event, for the raw baseline.
     func payloadSize(keyRing: TokenKeyRing) -> Int {
         let orderID = OrderID("rain:spring-gala-2027:1:u123456:42")
-        let token = keyRing.mint(orderID: orderID, userID: "u123456", rewardType: catalogTypes[0], amount: 888, issuedAt: Date())
+        let token = keyRing.mint(orderID: orderID, userID: "u123456", rewardType: catalogTypes[0], amount: 888, activityID: activity.id,
+                                 issuedAt: Date())
         return BonusEvent(orderID: orderID, activity: activity, user: user(123_456), bonus: bonus(0), lane: .cash,
                           grantedAtMilliseconds: 0, token: token.encoded).encoded().count
     }

@@ -1,19 +1,16 @@
 import Foundation
 import RewardCore
+import RewardTestKit
 @testable import RewardSettlement
 
 // MARK: Building requests
 
-/// A grant as the SDK would produce it.
+/// A grant as the SDK would produce it, with a token the test key ring signed.
 func makeEvent(
     order: String, user: String, type: String = "cash_red_envelope", amount: Int64, activity: String = "fest",
     lane: Lane = .cash
 ) -> BonusEvent {
-    BonusEvent(
-        orderID: OrderID(order), activity: Activity(id: activity, sceneID: "rain"),
-        user: User(id: user, deviceID: "device-\(user)", appID: "app"),
-        bonus: BonusContent(rewardType: type, amount: amount), lane: lane,
-        grantedAtMilliseconds: 1_790_000_000_000, token: "token-\(order)")
+    TestGrants.event(order: order, user: user, type: type, amount: amount, activity: activity, lane: lane)
 }
 
 func consumerSource(_ offset: Int64 = 0) -> SettlementSource {

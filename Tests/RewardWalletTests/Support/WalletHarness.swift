@@ -53,7 +53,7 @@ struct WalletHarness {
 
     /// Credits grants straight through the engine (as a consumer would).
     func settle(_ grants: [BonusEvent]) async -> [SettlementOutcome] {
-        await engine.settle(grants.map { SettlementRequest(event: $0, source: .drain) })
+        await engine.settle(grants.map { SettlementRequest(testEvent: $0, source: .drain) })
     }
 
     func balance(_ user: String, _ currency: String = "CNY") async throws -> Int64 {
@@ -70,10 +70,14 @@ struct WalletHarness {
 
     /// Tokens granted now (unexpired for the presented-token checks).
     static func freshGrant(order: String, user: String, amount: Int64, type: String = "cash_red_envelope",
-                           ring: TokenKeyRing = LaneHarness.keyRing, issuedAt: Date = Date()) -> BonusEvent {
-        let token = ring.mint(orderID: OrderID(order), userID: user, rewardType: type, amount: amount, issuedAt: issuedAt)
+                           ring: TokenKeyRing = LaneHarness.keyRing, issuedAt: Date = Date(), activity: String = "fest",
+                           version: RewardToken.Version = .v2) -> BonusEvent {
+        var ring = ring
+        ring.mintVersion = version
+        let token = ring.mint(orderID: OrderID(order), userID: user, rewardType: type, amount: amount, activityID: activity,
+                              issuedAt: issuedAt)
         return BonusEvent(
-            orderID: OrderID(order), activity: Activity(id: "fest", sceneID: "rain"),
+            orderID: OrderID(order), activity: Activity(id: activity, sceneID: "rain"),
             user: User(id: user, deviceID: "device-\(user)", appID: "app"), bonus: BonusContent(rewardType: type, amount: amount),
             lane: .cash, grantedAtMilliseconds: Int64(issuedAt.timeIntervalSince1970) * 1000, token: token.encoded)
     }

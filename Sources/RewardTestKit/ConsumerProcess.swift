@@ -1,0 +1,45 @@
+public import Foundation
+
+/// Runs `reward-consumer` as a real process against a test database and the harness's clusters.
+public enum ConsumerProcess {
+    /// Settings for a child consumer: the test's database, clusters, rates and downstream.
+    public static func environment(fixture: SettlementFixture, harness: LaneHarness, directory: URL, rates: String,
+                                   simulatorPort: Int? = nil) throws -> [String: String] {
+        let clusters = directory.appendingPathComponent("clusters.json").path
+        try harness.writeDirectory(to: clusters)
+        let ratesPath = directory.appendingPathComponent("rates.json").path
+        try rates.write(toFile: ratesPath, atomically: true, encoding: .utf8)
+        let database = fixture.database.configuration
+        var environment = [
+            "REWARD_CONFIG": "",
+            "REWARD_KAFKA_CLUSTERS": clusters,
+            "REWARD_DB_HOST": database.host, "REWARD_DB_PORT": String(database.port),
+            "REWARD_DB_USER": database.user, "REWARD_DB_PASSWORD": database.password,
+            "REWARD_DB_NAME": database.database ?? "",
+            "REWARD_CATALOG_PATH": "\(TestEnvironment.repositoryRoot)/ops/config/reward-types.json",
+            "REWARD_RATES_PATH": ratesPath,
+            "REWARD_TOKENS_KEYS": "1:" + Data([UInt8](repeating: 42, count: 32)).base64EncodedString(),  // LaneHarness.keyRing
+            "REWARD_TOKENS_CURRENT_KEY_ID": "1",
+            "REWARD_LOG_LEVEL": "warning",
+        ]
+        if let simulatorPort { environment["REWARD_LEDGERS_PARTNER_PRIZES_URL"] = "http://127.0.0.1:\(simulatorPort)" }
+        return environment
+    }
+
+    /// A fresh folder for a test's files.
+    public static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueTestName("consumer"))
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Starts one consumer of `topic` on `cluster`.
+    public static func start(_ cluster: String, _ topic: String, environment: [String: String], arguments: [String] = [])
+        throws -> ChildProcess
+    {
+        try ChildProcess("\(try TestEnvironment.binPath())/reward-consumer",
+                         ["--cluster", cluster, "--topic", topic, "--topics-directory", "\(TestEnvironment.repositoryRoot)/topics"]
+                            + arguments,
+                         environment: environment)
+    }
+}
