@@ -290,7 +290,7 @@ let package = Package(
             name: "RewardConsumerTests",
             dependencies: [
                 "DownstreamSimulator", "Kafka", "MariaDB", "RewardConsumer", "RewardCore", "RewardOps", "RewardSDK",
-                "RewardSettlement", "RewardTestKit", .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "RewardSettlement", "RewardTestKit", "RewardWallet", .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
