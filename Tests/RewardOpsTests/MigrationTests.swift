@@ -110,4 +110,55 @@ struct MigrationTests {
         #expect(second.output.contains("up to date"))
         try await database.drop()
     }
+
+    @Test("A case-insensitive database is refused with the fix; tables made before the fix are converted, so 'Alice' is not 'alice'")
+    func caseInsensitiveDatabase() async throws {
+        let database = try await TestMariaDB.makeDatabase(prefix: "collation")
+        defer { Task { try? await database.drop() } }
+        let server = try TestMariaDB.serverConfiguration()
+        let pool = MariaDBPool(configuration: database.configuration, logger: TestMariaDB.quietLogger)
+        defer { Task { await pool.shutdown() } }
+        // A database made with the server's usual default, as our scripts did not ensure before.
+        try await pool.executeScript("ALTER DATABASE `\(database.name)` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
+
+        // reward-admin migrate refuses it and says what to run.
+        let environment = [
+            "REWARD_DB_HOST": server.host, "REWARD_DB_PORT": String(server.port), "REWARD_DB_USER": server.user,
+            "REWARD_DB_PASSWORD": server.password, "REWARD_DB_NAME": database.name,
+        ]
+        let admin = "\(try TestEnvironment.binPath())/reward-admin"
+        let refused = try await runExecutable(admin, ["migrate"], environment: environment, directory: TestEnvironment.repositoryRoot)
+        #expect(refused.status != 0)
+        #expect(refused.errorOutput.contains("ALTER DATABASE \(database.name) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"),
+                "\(refused.errorOutput)")
+        #expect(try await pool.query("SHOW TABLES").isEmpty, "nothing was created")
+
+        // An older deployment: the first fourteen files applied by a runner that did not check.
+        let older = files.filter { $0.version <= 14 }
+        for file in older { try await pool.executeScript(file.sql) }
+        let runner = MigrationRunner(pool: pool, logger: TestMariaDB.quietLogger)
+        try await pool.execute("INSERT INTO wallet_accounts (user_id, currency, balance, updated_at) VALUES ('Alice', 'CNY', 5, UTC_TIMESTAMP(6))")
+        await #expect(throws: MariaDBError.self, "under the old collation alice is Alice") {
+            try await pool.execute("INSERT INTO wallet_accounts (user_id, currency, balance, updated_at) VALUES ('alice', 'CNY', 7, UTC_TIMESTAMP(6))")
+        }
+        // The fix: the database default, then the migrations (older ones recorded as applied).
+        try await pool.executeScript("ALTER DATABASE `\(database.name)` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        _ = try await runner.appliedVersions()  // creates the history table
+        for file in older {
+            try await pool.execute("""
+                INSERT INTO schema_migrations (version, name, checksum, applied_at, execution_ms)
+                VALUES (\(file.version), \(file.name), \(file.checksum), UTC_TIMESTAMP(6), 0)
+                """)
+        }
+        let report = try await runner.migrate(files)
+        #expect(report.applied.contains("0015_binary_ids.sql"))
+        try await pool.execute("INSERT INTO wallet_accounts (user_id, currency, balance, updated_at) VALUES ('alice', 'CNY', 7, UTC_TIMESTAMP(6))")
+        let rows = try await pool.query("SELECT user_id FROM wallet_accounts WHERE user_id = 'alice'")
+        #expect(try rows.map { try $0.decode("user_id", as: String.self) } == ["alice"])
+        let notBinary = try await pool.query("""
+            SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = DATABASE()
+            AND collation_name IS NOT NULL AND collation_name <> 'utf8mb4_bin'
+            """)
+        #expect(try notBinary[0].decode("n", as: Int64.self) == 0, "every text column compares byte for byte")
+    }
 }

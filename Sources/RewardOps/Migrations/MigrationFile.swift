@@ -68,6 +68,8 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
         public static let unknownAppliedVersion = Code(rawValue: "migrations.unknown_applied_version")
         public static let lockTimeout = Code(rawValue: "migrations.lock_timeout")
         public static let statementFailed = Code(rawValue: "migrations.statement_failed")
+        /// The database's default collation compares text case-insensitively: ids would collide.
+        public static let caseInsensitiveDatabase = Code(rawValue: "migrations.case_insensitive_database")
     }
 
     public var code: Code

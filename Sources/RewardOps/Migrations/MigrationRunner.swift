@@ -59,6 +59,7 @@ public struct MigrationRunner: Sendable {
     }
 
     private func apply(_ files: [MigrationFile], on connection: MariaDBConnection) async throws -> Report {
+        try await refuseCaseInsensitiveDatabase(connection)
         try await ensureHistoryTable(connection)
         let applied = try await readApplied(connection)
         let byVersion = Dictionary(uniqueKeysWithValues: files.map { ($0.version, $0) })
@@ -89,6 +90,25 @@ public struct MigrationRunner: Sendable {
             report.applied.append(file.fileName)
         }
         return report
+    }
+
+    /// Tables take the database's default collation. Under a case-insensitive one (the server's
+    /// usual default) `Alice` and `alice` share one wallet row and `Ord-x`/`ord-x` one claim:
+    /// refuse, and say how to fix it (0015 then converts tables made before the fix).
+    private func refuseCaseInsensitiveDatabase(_ connection: MariaDBConnection) async throws {
+        let rows = try await connection.query(
+            "SELECT DATABASE() AS name, @@character_set_database AS charset, @@collation_database AS collation")
+        guard let row = rows.first else { return }
+        let name: String = try row.decode("name", as: String?.self) ?? "?"
+        let charset: String = try row.decode("charset")
+        let collation: String = try row.decode("collation")
+        guard charset != "utf8mb4" || !collation.hasSuffix("_bin") else { return }
+        throw MigrationError(code: .caseInsensitiveDatabase, message: """
+            database \(name) has default character set \(charset) and collation \(collation): order, user and activity ids \
+            would compare case-insensitively ('Alice' and 'alice' would share a wallet). Run \
+            `ALTER DATABASE \(name) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;` as an administrator, then migrate again \
+            (migration 0015 converts the tables created before)
+            """)
     }
 
     private func ensureHistoryTable(_ connection: MariaDBConnection) async throws {
