@@ -161,6 +161,7 @@ let package = Package(
             name: "RewardConsumer",
             dependencies: [
                 "Kafka", "MariaDB", "RewardCore", "RewardSettlement",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -70,11 +70,23 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for the child to exit and returns its status and what it wrote to standard error.
-    public func waitForExit() async -> (status: Int32, errorOutput: String) {
+    ///
+    /// A child still running after `limit` is killed (SIGKILL) and its status reported as such, so a
+    /// process that ignores SIGTERM fails its test instead of hanging the run. Polls `isRunning`:
+    /// Foundation's `waitUntilExit` spins a run loop at 100% CPU on a thread that has none.
+    public func waitForExit(limit: Duration = .seconds(120)) async -> (status: Int32, errorOutput: String) {
         let (process, errors, errorsRead) = (self.process, self.errors, self.errorsRead)
         return await withCheckedContinuation { continuation in
             let waiter = Thread {
-                process.waitUntilExit()
+                let deadline = ContinuousClock.now + limit
+                while process.isRunning {
+                    if ContinuousClock.now > deadline {
+                        _ = kill(process.processIdentifier, SIGKILL)
+                        while process.isRunning { Thread.sleep(forTimeInterval: 0.02) }
+                        break
+                    }
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
                 errorsRead.wait()
                 continuation.resume(returning: (process.terminationStatus, String(decoding: errors.value, as: UTF8.self)))
             }

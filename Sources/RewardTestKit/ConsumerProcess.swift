@@ -42,4 +42,25 @@ public enum ConsumerProcess {
                             + arguments,
                          environment: environment)
     }
+
+    /// Starts one consumer and waits until it serves `/metrics`; returns it with that port.
+    public static func startServing(_ cluster: String, _ topic: String, environment: [String: String]) async throws
+        -> (process: ChildProcess, metricsPort: Int)
+    {
+        let child = try start(cluster, topic, environment: environment, arguments: ["--metrics-port", "0"])
+        let port = try await withDeadline(.seconds(60), "the consumer's metrics line") { () -> Int? in
+            for await line in child.lines {
+                if let range = line.range(of: "metrics on 127.0.0.1:") { return Int(line[range.upperBound...]) }
+            }
+            return nil
+        }
+        guard let port else { throw MissingTestEnvironment(description: "reward-consumer exited before serving metrics") }
+        return (child, port)
+    }
+
+    /// The sum of a metric's series whose labels contain `label` (Prometheus text format).
+    public static func metric(_ text: String, _ name: String, label: String = "") -> Double {
+        text.split(separator: "\n").filter { ($0.hasPrefix(name + "{") || $0.hasPrefix(name + " ")) && (label.isEmpty || $0.contains(label)) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+    }
 }

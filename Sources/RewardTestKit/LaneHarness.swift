@@ -50,16 +50,21 @@ public final class LaneHarness: Sendable {
 
     /// Produces raw records and waits until the cluster acknowledged all of them.
     public func produce(_ records: [(key: [UInt8]?, value: [UInt8]?)], to cluster: ClusterName, topic: String) async throws {
+        try await produce(records.map { KafkaProducerMessage(topic: topic, key: $0.key, value: $0.value) }, to: cluster)
+    }
+
+    /// Produces messages as given (fixed partitions, any headers: what a hostile producer could send).
+    public func produce(_ messages: [KafkaProducerMessage], to cluster: ClusterName) async throws {
         let producer = try KafkaProducer(configuration: self.cluster(cluster).producerConfiguration(), logger: logger)
         let failures = TestBox(0)
-        for record in records {
-            try producer.send(KafkaProducerMessage(topic: topic, key: record.key, value: record.value)) { result in
+        for message in messages {
+            try producer.send(message) { result in
                 if case .failure = result { failures.withLock { $0 += 1 } }
             }
         }
         let flushed = await producer.flush(timeout: .seconds(60))
         await producer.shutdown()
-        guard flushed, failures.value == 0 else { throw DeadlineExceeded(what: "producing \(records.count) records") }
+        guard flushed, failures.value == 0 else { throw DeadlineExceeded(what: "producing \(messages.count) records") }
     }
 
     public func produce(_ events: [BonusEvent], to cluster: ClusterName, topic: String) async throws {

@@ -32,7 +32,8 @@ public func runExecutable(
         }.start()
         Thread {
             let outData = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            // Not waitUntilExit: it spins a run loop at 100% CPU on a thread that has none.
+            while process.isRunning { Thread.sleep(forTimeInterval: 0.01) }
             errorRead.wait()
             continuation.resume(returning: ProcessResult(
                 status: process.terminationStatus,

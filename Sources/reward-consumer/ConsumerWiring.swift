@@ -79,6 +79,16 @@ struct ConsumerWiring: Sendable {
         var settings = ConsumerSettings()
         settings.batchSize = config.int(forKey: "consumer.batchSize", default: settings.batchSize)
         settings.maximumInFlight = config.int(forKey: "consumer.maximumInFlight", default: settings.maximumInFlight)
+        settings.maximumInFlightBytes = config.int(forKey: "consumer.maximumInFlightBytes", default: settings.maximumInFlightBytes)
+        settings.retryTopicDelay = .milliseconds(config.int(forKey: "consumer.retryTopicDelayMs", default: 5_000))
+        guard (1...10_000_000).contains(settings.maximumInFlight), (1 << 16...(16 << 30)).contains(settings.maximumInFlightBytes),
+              (1...10_000).contains(settings.batchSize)
+        else {
+            throw ConfigurationError(code: "consumer.invalid_limits", message: """
+                consumer.batchSize (1-10,000), consumer.maximumInFlight (1-10,000,000) and consumer.maximumInFlightBytes \
+                (64 KiB-16 GiB) must be in range
+                """)
+        }
         laneConsumer = LaneConsumer(
             consumer: consumer, producer: producer, topics: topics, cluster: cluster.rawValue,
             verifier: RecordVerifier(catalog: catalog, keyRing: keyRing, lane: main.lane), engine: engine, limiter: limiter,

@@ -1,12 +1,13 @@
 import Synchronization
 
-/// A bounded FIFO with one waiting taker: offers beyond the bound are refused, so memory stays
-/// bounded and the caller decides what backpressure means (pause, or park elsewhere).
+/// A bounded FIFO with any number of waiting takers: offers beyond the bound are refused, so
+/// memory stays bounded and the caller decides what backpressure means (pause, or park elsewhere).
+/// Takers are served in the order they started waiting; ``finish()`` wakes every one of them.
 final class BoundedQueue<Element: Sendable>: Sendable {
     private struct State {
         var items: [Element] = []
         var head = 0
-        var waiter: CheckedContinuation<Element?, Never>?
+        var waiters: [CheckedContinuation<Element?, Never>] = []
         var finished = false
         var count: Int { items.count - head }
     }
@@ -26,9 +27,8 @@ final class BoundedQueue<Element: Sendable>: Sendable {
     func offer(_ element: Element, force: Bool = false) -> Bool {
         let action: OfferAction = state.withLock { state in
             guard !state.finished, force || state.count < capacity else { return .refused }
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return .handOff(waiter)
+            if !state.waiters.isEmpty {
+                return .handOff(state.waiters.removeFirst())
             }
             state.items.append(element)
             return .queued
@@ -51,7 +51,7 @@ final class BoundedQueue<Element: Sendable>: Sendable {
                     return .some(state.items[state.head])
                 }
                 if state.finished { return .some(nil) }
-                state.waiter = continuation
+                state.waiters.append(continuation)
                 return nil
             }
             if let immediate { continuation.resume(returning: immediate) }
@@ -68,18 +68,18 @@ final class BoundedQueue<Element: Sendable>: Sendable {
         }
     }
 
-    /// No more offers; a waiting taker gets `nil`. Queued elements are returned (not settled).
+    /// No more offers; every waiting taker gets `nil`. Queued elements are returned (not settled).
     @discardableResult
     func finish() -> [Element] {
-        let (waiter, left): (CheckedContinuation<Element?, Never>?, [Element]) = state.withLock { state in
+        let (waiters, left): ([CheckedContinuation<Element?, Never>], [Element]) = state.withLock { state in
             state.finished = true
             let left = Array(state.items[state.head...])
             state.items.removeAll()
             state.head = 0
-            defer { state.waiter = nil }
-            return (state.waiter, left)
+            defer { state.waiters.removeAll() }
+            return (state.waiters, left)
         }
-        waiter?.resume(returning: nil)
+        for waiter in waiters { waiter.resume(returning: nil) }
         return left
     }
 

@@ -14,6 +14,8 @@ public final class PartitionOffsets: Sendable {
         public let partition: KafkaTopicPartition
         public let offset: Int64
         let epoch: UInt64
+        /// The record's key, value and headers, counted against the lane's memory bound.
+        let bytes: Int
     }
 
     private struct Partition {
@@ -27,6 +29,8 @@ public final class PartitionOffsets: Sendable {
     private struct State {
         var partitions: [KafkaTopicPartition: Partition] = [:]
         var nextEpoch: UInt64 = 1
+        /// Bytes of records taken and not finished, whatever became of their partition.
+        var bytes = 0
     }
 
     private let state = Mutex(State())
@@ -56,19 +60,22 @@ public final class PartitionOffsets: Sendable {
     }
 
     /// A record was taken for processing. `nil` when the partition is not (or no longer) ours.
-    public func begin(_ partition: KafkaTopicPartition, offset: Int64) -> Ticket? {
+    /// - Parameter bytes: the record's size, held against the lane's memory bound until it finishes.
+    public func begin(_ partition: KafkaTopicPartition, offset: Int64, bytes: Int = 0) -> Ticket? {
         state.withLock { state in
             guard var entry = state.partitions[partition] else { return nil }
             entry.inFlight.append(offset)
             if entry.commitPoint == nil { entry.commitPoint = offset }
             state.partitions[partition] = entry
-            return Ticket(partition: partition, offset: offset, epoch: entry.epoch)
+            state.bytes += max(0, bytes)
+            return Ticket(partition: partition, offset: offset, epoch: entry.epoch, bytes: max(0, bytes))
         }
     }
 
     /// The record is settled or parked: it no longer holds the commit point back.
     public func finish(_ ticket: Ticket) {
         state.withLock { state in
+            state.bytes -= ticket.bytes
             guard var entry = state.partitions[ticket.partition], entry.epoch == ticket.epoch else { return }
             entry.finished.insert(ticket.offset)
             var index = 0
@@ -101,6 +108,14 @@ public final class PartitionOffsets: Sendable {
                 state.partitions[partition]?.lastCommitted = point
             }
         }
+    }
+
+    /// Bytes of the records taken and not yet finished.
+    public var inFlightBytes: Int { state.withLock { $0.bytes } }
+
+    /// The commit point a partition would commit now (`nil` when not owned or nothing was taken).
+    public func commitPoint(_ partition: KafkaTopicPartition) -> Int64? {
+        state.withLock { $0.partitions[partition]?.commitPoint }
     }
 
     /// Records taken and not yet finished, over all partitions.

@@ -21,6 +21,13 @@ public struct ConsumerMetrics: Sendable {
     func spilled(type: String) { counter("reward_consumer_spilled_total", [("reward_type", type)]).increment() }
     func paused(_ value: Bool) { Gauge(label: "reward_consumer_paused", dimensions: dimensions, factory: factory).record(value ? 1 : 0) }
     func inFlight(_ value: Int) { Gauge(label: "reward_consumer_in_flight", dimensions: dimensions, factory: factory).record(value) }
+    func inFlightBytes(_ value: Int) {
+        Gauge(label: "reward_consumer_in_flight_bytes", dimensions: dimensions, factory: factory).record(value)
+    }
+    /// Partitions paused because a record of theirs cannot be parked (dead-letter store or topic down).
+    func parkingBlocked(_ partitions: Int) {
+        Gauge(label: "reward_consumer_parking_blocked_partitions", dimensions: dimensions, factory: factory).record(partitions)
+    }
     func rateLimitWait(type: String, seconds: Double) {
         Recorder(label: "reward_consumer_rate_limit_wait_seconds", dimensions: dimensions + [("reward_type", type)], factory: factory)
             .record(seconds)

@@ -8,6 +8,15 @@ public struct ConsumerSettings: Sendable {
     public var queueCapacityPerType = 4_000
     /// Records in flight over the whole lane before its partitions are paused; resumed below half.
     public var maximumInFlight = 20_000
+    /// Bytes (keys, values, headers) in flight over the whole lane before its partitions are
+    /// paused; resumed below half. Whichever bound is reached first pauses.
+    public var maximumInFlightBytes = 64 << 20
+    /// How often the lane looks at its bounds even when no record arrives (paused partitions send none).
+    public var backpressureInterval: Duration = .milliseconds(100)
+    /// Records waiting for a parking worker before the lane stops taking new ones.
+    public var parkingQueueCapacity = 256
+    /// Tasks that park records (dead letters, spills) at once.
+    public var parkingWorkers = 4
     /// Settlement attempts inside the process before a record goes to the retry topic.
     public var inProcessAttempts = 3
     /// First backoff between in-process attempts; doubles each time, with full jitter.

@@ -12,7 +12,9 @@ import Synchronization
 ///
 /// Memory stays bounded: each type holds at most its queue's capacity; a type that is full
 /// while others are not has its overflow parked on the retry topic (so it delays only itself);
-/// when the lane as a whole holds too much, its partitions are paused until it drains.
+/// when the lane as a whole holds too many records or bytes, its partitions are paused until it
+/// drains (looked at on a timer too: paused partitions deliver nothing to look at). Records that
+/// cannot be settled are parked by a fixed set of workers the lane owns.
 public final class LaneConsumer: Service, Sendable {
     public struct Topics: Sendable {
         public var main: String
@@ -26,13 +28,18 @@ public final class LaneConsumer: Service, Sendable {
         }
     }
 
+    /// A record on its way out of the lane's way.
+    private enum ParkingJob: Sendable {
+        case deadLetter(KafkaConsumerMessage, PartitionOffsets.Ticket, orderID: String?, attempts: Int, Rejection)
+        case retry(ConsumedRecord, delay: Duration, reason: String)
+    }
+
     private let consumer: KafkaConsumer
     private let topics: Topics
     private let verifier: RecordVerifier
     private let lane: LaneServices
     private let workers: [String: RewardTypeWorker]
-    private let paused = Mutex<Set<KafkaTopicPartition>>([])
-    private let lanePaused = Mutex(false)
+    private let parkingJobs: BoundedQueue<ParkingJob>
 
     public init(consumer: KafkaConsumer, producer: KafkaProducer, topics: Topics, cluster: String, verifier: RecordVerifier,
                 engine: SettlementEngine, limiter: RewardRateLimiter, stores: ConsumerStores, settings: ConsumerSettings,
@@ -40,11 +47,13 @@ public final class LaneConsumer: Service, Sendable {
         self.consumer = consumer
         self.topics = topics
         self.verifier = verifier
+        self.parkingJobs = BoundedQueue(capacity: settings.parkingQueueCapacity)
         let lane = LaneServices(
             cluster: cluster, settings: settings, engine: engine, limiter: limiter,
             parking: Parking(producer: producer, cluster: cluster, retryTopic: topics.retry, deadLetterTopic: topics.deadLetter,
                              deadLetters: stores.deadLetters, logger: logger),
-            offsets: PartitionOffsets(), tokens: ConsumerTokenRecorder(pool: stores.tokens, keyRing: verifier.keyRing, logger: logger),
+            offsets: PartitionOffsets(), pauses: PartitionPauses(consumer: consumer),
+            tokens: ConsumerTokenRecorder(pool: stores.tokens, keyRing: verifier.keyRing, logger: logger),
             metrics: metrics, logger: logger)
         self.lane = lane
         self.workers = Dictionary(uniqueKeysWithValues: verifier.catalog.types.values
@@ -63,7 +72,18 @@ public final class LaneConsumer: Service, Sendable {
         try consumer.subscribe(topics: [topics.main, topics.retry])
         lane.logger.info("lane consumer started", metadata: ["topic": "\(topics.main)", "types": "\(workers.keys.sorted())"])
         let workerTasks = workers.values.map { worker in Task { await worker.run() } }
+        let parkers = (0..<max(1, lane.settings.parkingWorkers)).map { _ in
+            Task {
+                while let job = await self.parkingJobs.take() { await self.park(job) }
+            }
+        }
         let committer = Task { await self.commitLoop() }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.lane.settings.backpressureInterval)
+                self.applyLaneBackpressure()
+            }
+        }
         let result: Result<Void, any Error>
         do {
             try await cancelWhenGracefulShutdown { try await self.dispatch() }
@@ -71,11 +91,13 @@ public final class LaneConsumer: Service, Sendable {
         } catch {
             result = .failure(error)
         }
-        // Stop taking work; what is still queued was never settled and stays uncommitted.
+        // Stop taking work; what is still queued was never settled (or parked) and stays uncommitted.
+        ticker.cancel()
         for worker in workers.values { worker.queue.finish() }
-        if !(await Self.waitAll(workerTasks, within: lane.settings.shutdownGrace)) {
+        parkingJobs.finish()
+        if !(await Self.waitAll(workerTasks + parkers, within: lane.settings.shutdownGrace)) {
             lane.logger.warning("shutdown grace ran out with batches still settling; they will be consumed again")
-            for task in workerTasks { task.cancel() }
+            for task in workerTasks + parkers { task.cancel() }
         }
         committer.cancel()
         await commit()
@@ -84,20 +106,29 @@ public final class LaneConsumer: Service, Sendable {
         try result.get()
     }
 
+    /// Whether every task ended within `grace`. Returns at the deadline even if one never ends (a
+    /// task group would wait for its child awaiting that task, and the process would never exit).
     private static func waitAll(_ tasks: [Task<Void, Never>], within grace: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { race in
-            race.addTask {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let once = ResumeOnce(continuation)
+            Task {
                 for task in tasks { await task.value }
-                return true
+                once.resume(true)
             }
-            race.addTask {
+            Task {
                 try? await Task.sleep(for: grace)
-                return false
+                once.resume(false)
             }
-            let first = await race.next() ?? false
-            race.cancelAll()
-            return first
         }
+    }
+
+    /// Resumes a continuation with whichever answer comes first.
+    private final class ResumeOnce: Sendable {
+        private let continuation: Mutex<CheckedContinuation<Bool, Never>?>
+
+        init(_ continuation: CheckedContinuation<Bool, Never>) { self.continuation = Mutex(continuation) }
+
+        func resume(_ value: Bool) { continuation.withLock { $0.take() }?.resume(returning: value) }
     }
 
     private func dispatch() async throws {
@@ -105,9 +136,10 @@ public final class LaneConsumer: Service, Sendable {
             switch event {
             case .partitionsAssigned(let partitions):
                 lane.offsets.assign(partitions)
+                lane.pauses.assigned(partitions)
             case .partitionsRevoked(let partitions):
                 let points = lane.offsets.revoke(partitions)
-                paused.withLock { $0.subtract(partitions) }
+                lane.pauses.revoke(partitions)
                 try? consumer.commitAsync(points)
             case .message(let message):
                 lane.metrics.consumed(topic: message.topic)
@@ -118,28 +150,55 @@ public final class LaneConsumer: Service, Sendable {
     }
 
     private func accept(_ message: KafkaConsumerMessage) async {
-        guard let ticket = lane.offsets.begin(message.topicPartition, offset: message.offset) else { return }
+        let size = (message.key?.count ?? 0) + (message.value?.count ?? 0)
+            + message.headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
+        guard let ticket = lane.offsets.begin(message.topicPartition, offset: message.offset, bytes: size) else { return }
         let fromRetryTopic = message.topic == topics.retry
-        let attempts = Int(ParkingHeaders.int(ParkingHeaders.attempts, in: message) ?? 0)
+        let orderID = message.key.map { String(decoding: $0, as: UTF8.self) }
+        let headers: ParkingHeaders.Parsed
         let (grant, type): (VerifiedGrant, RewardType)
         do {
+            headers = try ParkingHeaders.read(message, nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
             (grant, type) = try verifier.verify(message.value)
         } catch {
+            // A poison record: parked by the lane's parking workers, never a crash or a stall.
             lane.metrics.finalFailure(reason: error.code)
-            let orderID = message.key.map { String(decoding: $0, as: UTF8.self) }
-            Task { await lane.park(message, ticket: ticket, orderID: orderID, rewardType: nil, attempts: attempts, deadLetter: error) }
+            await enqueueParking(.deadLetter(message, ticket, orderID: orderID, attempts: 0, error))
             return
         }
-        guard let worker = workers[type.id] else { return }  // verifier guarantees the lane's catalog
+        guard let worker = workers[type.id] else {
+            // The verifier admits only this lane's types; never leave an offset behind if that changes.
+            await enqueueParking(.deadLetter(message, ticket, orderID: orderID, attempts: headers.attempts,
+                                             Rejection(code: "wrong_lane", message: "no worker for reward type \(type.id) on this lane")))
+            return
+        }
         let record = ConsumedRecord(
-            grant: grant, rewardType: type, message: message, ticket: ticket, attempts: attempts,
-            retryTopicPasses: Int(ParkingHeaders.int(ParkingHeaders.retryPasses, in: message) ?? 0))
+            grant: grant, rewardType: type, message: message, ticket: ticket, attempts: headers.attempts,
+            retryTopicPasses: headers.retryPasses)
         if fromRetryTopic {
-            await deliverWhenDue(record, to: worker)
+            await deliverWhenDue(record, after: headers.retryDelayMilliseconds ?? 0, to: worker)
         } else if await !offerWithBackpressure(record, to: worker) {
             // This type stayed full: park its overflow so the other types behind it keep moving.
             lane.metrics.spilled(type: type.id)
-            Task { await lane.park(record, retryAfter: lane.settings.spillDelay, passes: record.retryTopicPasses, reason: "spilled") }
+            await enqueueParking(.retry(record, delay: lane.settings.spillDelay, reason: "spilled"))
+        }
+    }
+
+    /// Hands a job to the parking workers, waiting for room: a flood of poison records slows the
+    /// lane down instead of growing memory. A job refused at shutdown stays uncommitted.
+    private func enqueueParking(_ job: ParkingJob) async {
+        while !parkingJobs.offer(job) {
+            if parkingJobs.isFinished || Task.isCancelled { return }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    private func park(_ job: ParkingJob) async {
+        switch job {
+        case .deadLetter(let message, let ticket, let orderID, let attempts, let reason):
+            await lane.park(message, ticket: ticket, orderID: orderID, rewardType: nil, attempts: attempts, deadLetter: reason)
+        case .retry(let record, let delay, let reason):
+            await lane.park(record, retryAfter: delay, passes: record.retryTopicPasses, reason: reason)
         }
     }
 
@@ -169,50 +228,39 @@ public final class LaneConsumer: Service, Sendable {
         return false
     }
 
-    /// Retry-topic records wait for their time (and for room in their type's queue); meanwhile
-    /// their partition is paused so nothing piles up behind them in memory.
-    private func deliverWhenDue(_ record: ConsumedRecord, to worker: RewardTypeWorker) async {
-        let dueMilliseconds = ParkingHeaders.int(ParkingHeaders.notBefore, in: record.message) ?? 0
-        let wait = Double(dueMilliseconds) / 1000 - Date().timeIntervalSince1970
-        if wait <= 0, worker.queue.offer(record) { return }
+    /// Retry-topic records wait out their delay, measured on this process's clock from when they
+    /// were read (and for room in their type's queue); meanwhile their partition is paused so
+    /// nothing piles up behind them in memory.
+    private func deliverWhenDue(_ record: ConsumedRecord, after delayMilliseconds: Int64, to worker: RewardTypeWorker) async {
+        if delayMilliseconds <= 0, worker.queue.offer(record) { return }
         let partition = record.message.topicPartition
-        setPaused(partition, true)
+        lane.pauses.set(partition, .retryWait, true)
         Task {
-            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+            if delayMilliseconds > 0 { try? await Task.sleep(for: .milliseconds(delayMilliseconds)) }
             while !worker.queue.offer(record) {
                 if worker.queue.isFinished { return }
                 try? await Task.sleep(for: .milliseconds(50))
             }
-            self.setPaused(partition, false)
+            self.lane.pauses.set(partition, .retryWait, false)
         }
     }
 
-    private func setPaused(_ partition: KafkaTopicPartition, _ value: Bool) {
-        let changed = paused.withLock { set in value ? set.insert(partition).inserted : set.remove(partition) != nil }
-        guard changed, !lanePaused.withLock({ $0 }) else { return }
-        if value { try? consumer.pause([partition]) } else { try? consumer.resume([partition]) }
-    }
-
-    /// Pauses every owned partition while the lane holds more than it may, resumes below half.
+    /// Pauses every owned partition while the lane holds more records or bytes than it may;
+    /// resumes below half of both. Runs on every event and on a timer.
     private func applyLaneBackpressure() {
         let inFlight = lane.offsets.inFlightCount
+        let bytes = lane.offsets.inFlightBytes
         lane.metrics.inFlight(inFlight)
-        let limit = lane.settings.maximumInFlight
-        let shouldPause: Bool? = lanePaused.withLock { paused in
-            if !paused, inFlight >= limit { paused = true; return true }
-            if paused, inFlight <= limit / 2 { paused = false; return false }
-            return nil
-        }
-        guard let shouldPause, let owned = try? consumer.assignment() else { return }
-        if shouldPause {
-            try? consumer.pause(owned)
-        } else {
-            let held = paused.withLock { $0 }
-            try? consumer.resume(owned.filter { !held.contains($0) })
-        }
-        lane.metrics.paused(shouldPause)
-        lane.logger.info(shouldPause ? "lane saturated: partitions paused" : "lane drained: partitions resumed",
-                         metadata: ["inFlight": "\(inFlight)"])
+        lane.metrics.inFlightBytes(bytes)
+        let settings = lane.settings
+        let over = inFlight >= settings.maximumInFlight || bytes >= settings.maximumInFlightBytes
+        let underHalf = inFlight <= settings.maximumInFlight / 2 && bytes <= settings.maximumInFlightBytes / 2
+        let paused = lane.pauses.lanePaused
+        guard (over && !paused) || (underHalf && paused) else { return }
+        lane.pauses.setLane(over)
+        lane.metrics.paused(over)
+        lane.logger.info(over ? "lane saturated: partitions paused" : "lane drained: partitions resumed",
+                         metadata: ["inFlight": "\(inFlight)", "bytes": "\(bytes)"])
     }
 
     private func commitLoop() async {
