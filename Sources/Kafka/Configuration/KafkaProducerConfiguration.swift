@@ -55,7 +55,7 @@ public struct KafkaProducerConfiguration: Sendable {
         properties["batch.num.messages"] = String(maximumBatchMessages)
         properties["compression.codec"] = compression.rawValue
         if let statisticsInterval {
-            properties["statistics.interval.ms"] = String(max(1000, statisticsInterval.milliseconds))
+            properties["statistics.interval.ms"] = String(max(100, statisticsInterval.milliseconds))
         }
         return properties
     }

@@ -99,6 +99,70 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// Waits until the producer can deliver to `topics` without first discovering the cluster: every
+    /// topic exists with a leader for each partition and, when statistics are on, the idempotent
+    /// producer holds its producer id and every broker is connected.
+    /// - Throws: ``KafkaError`` ``KafkaError/Code/unknownTopic`` for a topic the cluster does not
+    ///   have (a permanent configuration error), ``KafkaError/Code/timedOut`` when `timeout` passes first.
+    public func waitUntilReady(topics: [String], timeout: Duration) async throws(KafkaError) {
+        let deadline = ContinuousClock.now + timeout
+        let handle = self.handle
+        var missing: [String] = topics
+        while true {
+            let left = max(Int32(1), Int32(clamping: (deadline - ContinuousClock.now).milliseconds))
+            let names = missing
+            let result: Result<[String], KafkaError>
+            do {
+                result = .success(try await offload { () throws(KafkaError) -> [String] in
+                    try Self.topicsWithoutLeaders(names, handle: handle.pointer, timeoutMilliseconds: min(left, 1_000))
+                })
+            } catch let error as KafkaError {
+                result = .failure(error)
+            } catch {
+                result = .failure(KafkaError(code: .timedOut, message: "metadata: \(error)"))
+            }
+            switch result {
+            case .success(let notReady): missing = notReady
+            case .failure(let error) where error.code == .unknownTopic || error.code == .unknownTopicOrPartition: throw error
+            case .failure: break  // not connected yet: try again
+            }
+            let idempotent = statistics.map { $0.latest.idempotenceState == "Assigned" && $0.latest.brokersUp == $0.latest.brokers }
+            if missing.isEmpty, idempotent ?? true { return }
+            guard ContinuousClock.now < deadline else {
+                throw KafkaError(code: .timedOut, message: missing.isEmpty
+                    ? "the idempotent producer got no producer id, or not every broker connected, within \(timeout)"
+                    : "no leader known for every partition of \(missing.joined(separator: ", ")) within \(timeout)")
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The topics among `names` that have a partition without a leader; throws for one that does not exist.
+    private static func topicsWithoutLeaders(_ names: [String], handle: OpaquePointer, timeoutMilliseconds: Int32)
+        throws(KafkaError) -> [String]
+    {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(err, context: "metadata") }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        var notReady: [String] = []
+        for name in names {
+            var found = false
+            for index in 0..<Int(metadata.pointee.topic_cnt) {
+                let topic = metadata.pointee.topics[index]
+                guard String(cString: topic.topic) == name else { continue }
+                found = topic.err == RD_KAFKA_RESP_ERR_NO_ERROR && topic.partition_cnt > 0
+                if found, (0..<Int(topic.partition_cnt)).contains(where: { topic.partitions[$0].leader < 0 }) {
+                    notReady.append(name)
+                }
+            }
+            guard found else {
+                throw KafkaError(code: .unknownTopic, message: "topic \(name) does not exist on this cluster")
+            }
+        }
+        return notReady
+    }
+
     /// Records queued or in flight that have no delivery result yet.
     public var outstandingMessages: Int {
         withLiveHandle(0) { Int(rd_kafka_outq_len($0)) }

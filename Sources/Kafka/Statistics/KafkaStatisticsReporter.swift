@@ -18,6 +18,10 @@ public final class KafkaStatisticsReporter: Sendable {
         public var brokers: Int = 0
         /// Consumer lag per "topic/partition", as librdkafka last saw it (-1 when unknown).
         public var consumerLag: [String: Int64] = [:]
+        /// An idempotent producer's state (`eos.idemp_state`): `Assigned` once it holds a producer id.
+        public var idempotenceState: String?
+        /// Whether any report arrived yet.
+        public var reported = false
     }
 
     private let client: String
@@ -37,6 +41,8 @@ public final class KafkaStatisticsReporter: Sendable {
         snapshot.queuedMessages = Self.int(object["msg_cnt"])
         snapshot.transmittedMessages = Self.int(object["txmsgs"])
         snapshot.receivedMessages = Self.int(object["rxmsgs"])
+        snapshot.reported = true
+        snapshot.idempotenceState = (object["eos"] as? [String: Any])?["idemp_state"] as? String
         let dims = [("client", client)]
         gauge("kafka_client_queue_messages", dims).record(snapshot.queuedMessages)
         gauge("kafka_client_queue_bytes", dims).record(Self.int(object["msg_size"]))
