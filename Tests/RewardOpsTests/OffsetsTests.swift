@@ -89,6 +89,7 @@ struct OffsetsTests {
             #expect(log.contains("lane stopped") && log.contains("is outside the log") && log.contains("reward-admin offsets show"),
                     "\(log.suffix(2_000))")
             #expect(try await credited() == Self.seen, "nothing was skipped to")
+            print("offsets overrunAndRecovery: the halted consumer logged: \(log.split(separator: "\n").first { $0.contains("lane stopped") } ?? "-")")
             lap("lane halted")
 
             // 4. offsets show says why, in words.
