@@ -4,16 +4,17 @@ public import Logging
 /// Topics, groups, offsets and lag of one cluster.
 ///
 /// Works against real Kafka. librdkafka's mock clusters answer only metadata, offsets and group
-/// coordination, so ``createTopics(_:)``, ``describeTopicConfigs(_:)`` and
-/// ``listConsumerGroups()`` fail there with ``KafkaError/Code/unsupportedFeature``; dev clusters
-/// create topics through ``KafkaMockControlClient`` instead.
+/// coordination, so ``createTopics(_:)``, ``describeTopicConfigs(_:)``, ``listConsumerGroups()``
+/// and ``describeConsumerGroup(_:)`` fail there with ``KafkaError/Code/unsupportedFeature``, and
+/// ``offsetsForTimes(_:)`` gets no answer by time from them; dev clusters create topics through
+/// ``KafkaMockControlClient`` instead.
 public final class KafkaAdmin: Sendable {
-    private let handle: RdKafkaHandle
+    let handle: RdKafkaHandle
     private let callbacks: RdKafkaCallbacks
     private let pollLoop: PollLoop
-    private let bootstrapServers: [String]
-    private let requestTimeout: Duration
-    private let logger: Logger
+    let bootstrapServers: [String]
+    let requestTimeout: Duration
+    let logger: Logger
 
     public init(bootstrapServers: [String], clientID: String = "reward-admin", requestTimeout: Duration = .seconds(10),
                 logger: Logger) throws(KafkaError) {
@@ -43,7 +44,7 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
-    private var timeoutMilliseconds: Int32 { Int32(clamping: requestTimeout.milliseconds) }
+    var timeoutMilliseconds: Int32 { Int32(clamping: requestTimeout.milliseconds) }
 
     /// Every topic the cluster knows (internal ones excluded), or only `names` (missing ones omitted).
     public func describeTopics(_ names: [String]? = nil) async throws -> [KafkaTopicDescription] {

@@ -49,3 +49,18 @@ public struct KafkaPartitionLag: Sendable, Hashable {
     /// Records written and not yet committed; counted from the log start when nothing is committed.
     public var lag: Int64 { max(0, logEnd - max(committed ?? logStart, logStart)) }
 }
+
+/// One consumer group as its coordinator describes it (DescribeGroups).
+public struct KafkaConsumerGroupDescription: Sendable, Hashable {
+    /// A member of the group: a consumer process that joined and has not left or timed out.
+    public struct Member: Sendable, Hashable {
+        public var memberID: String
+        public var clientID: String
+        public var clientHost: String
+    }
+
+    public var id: String
+    /// The coordinator's state name: `Stable`, `PreparingRebalance`, `CompletingRebalance`, `Empty`, `Dead`.
+    public var state: String
+    public var members: [Member]
+}

@@ -9,7 +9,9 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var clientID: String = "reward-consumer"
     /// A member silent this long is removed from the group and its partitions move.
     /// librdkafka's 45 s default made a rejoin after a crash take ~44 s; 10 s is enough on loopback.
-    public var sessionTimeout: Duration = .seconds(10)
+    public var sessionTimeout: Duration = Self.defaultSessionTimeout
+    /// The lane consumers' session timeout, which ``KafkaGroupOffsetWriter`` matches.
+    public static let defaultSessionTimeout: Duration = .seconds(10)
     public var heartbeatInterval: Duration = .seconds(1)
     /// A member that does not poll for this long leaves the group.
     public var maximumPollInterval: Duration = .seconds(300)

@@ -241,7 +241,8 @@ public final class KafkaConsumer: Sendable {
             throw KafkaError(
                 code: .offsetOutOfRange,
                 message: "\(where_): committed offset \(message.pointee.offset) is outside the log (\(detail)); "
-                    + "nothing was skipped. Decide where to resume (reward-admin lag / drain) before restarting",
+                    + "nothing was skipped. Decide where to resume before restarting: `reward-admin offsets show`, "
+                    + "ops/runbook.md \"A lane halted\"",
                 isRetriable: false)
         case RD_KAFKA_RESP_ERR__FATAL:
             throw KafkaError(err, context: "consumer \(where_)", handle: rk)

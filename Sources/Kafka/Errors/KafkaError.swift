@@ -39,6 +39,9 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(RD_KAFKA_RESP_ERR__INVALID_ARG)
         public static let rebalanceInProgress = Code(RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
         public static let illegalGeneration = Code(RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION)
+        public static let unknownMemberID = Code(RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
+        /// The consumer group has live members, so its offsets cannot be set from outside.
+        public static let groupNotEmpty = Code(RD_KAFKA_RESP_ERR_NON_EMPTY_GROUP)
         public static let noOffset = Code(RD_KAFKA_RESP_ERR__NO_OFFSET)
         public static let wrongState = Code(RD_KAFKA_RESP_ERR__STATE)
 

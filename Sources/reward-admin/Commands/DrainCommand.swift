@@ -141,6 +141,16 @@ struct DrainCommand: AsyncParsableCommand {
         }
         emit("drain \(plan.cluster)/\(plan.topic) (lane \(plan.lane), group \(plan.group), selection \(plan.selection))")
         emit(table.text)
+        for p in plan.partitions {
+            guard let committed = p.committed else { continue }
+            if committed < p.logStart {
+                emit("partition \(p.partition): the group's committed offset \(committed) is below the log start \(p.logStart) "
+                    + "(\(p.logStart - committed) records gone, see `reward-admin offsets show`); the drain starts at the log start")
+            } else if committed > p.logEnd {
+                emit("partition \(p.partition): the group's committed offset \(committed) is above the log end \(p.logEnd) "
+                    + "(the log was truncated or recreated); the drain reads nothing there: `reward-admin offsets reset` first")
+            }
+        }
         if !plan.activeConsumers.isEmpty {
             emit("consumers running: \(plan.activeConsumers.joined(separator: ", ")) (drain refuses without --join)")
         }
