@@ -226,6 +226,20 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Fuzz targets for the readers of outside bytes (tokens, events, signed requests, wallet cursors,
+        // spool segments): a corpus replayer in a normal build, a libFuzzer binary built by ops/fuzz.
+        .executableTarget(
+            name: "reward-fuzz",
+            dependencies: [
+                "RewardAPI",
+                "RewardCore",
+                "RewardSDK",
+                "RewardWallet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict + [.enableExperimentalFeature("Extern")]
+        ),
+
         // Test support: servers handed over by ops/test, throwaway databases, in-process clusters.
         .target(
             name: "RewardTestKit",
@@ -256,6 +270,11 @@ let package = Package(
         .testTarget(
             name: "RewardCoreTests",
             dependencies: ["RewardCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RewardFuzzTests",
+            dependencies: ["RewardTestKit"],
             swiftSettings: strict
         ),
         .testTarget(

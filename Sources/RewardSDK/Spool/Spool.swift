@@ -229,16 +229,13 @@ final class Spool: Sendable {
     {
         let path = "\(directory)/\(SpoolFormat.segmentName(sequence))"
         let bytes = try POSIXFile.readAll(path) ?? []
-        var start = SpoolFormat.header.count
-        if let checkpoint = try POSIXFile.readAll("\(directory)/\(SpoolFormat.checkpointName(sequence))") {
-            if let offset = SpoolFormat.decodeCheckpoint(checkpoint), offset <= bytes.count {
-                start = offset
-            } else {
-                logger.warning("spool checkpoint is damaged; replaying its segment from the start (duplicates, no loss)",
-                               metadata: ["segment": "\(sequence)"])
-            }
+        let checkpoint = try POSIXFile.readAll("\(directory)/\(SpoolFormat.checkpointName(sequence))")
+        let resume = SpoolFormat.resumeOffset(checkpoint: checkpoint, segmentLength: bytes.count)
+        if resume.damaged {
+            logger.warning("spool checkpoint is damaged; replaying its segment from the start (duplicates, no loss)",
+                           metadata: ["segment": "\(sequence)"])
         }
-        let scan = try SpoolFormat.scan(bytes, from: start)
+        let scan = try SpoolFormat.scan(bytes, from: resume.offset)
         return (scan, scan.tornBytes)
     }
 }

@@ -126,6 +126,15 @@ enum SpoolFormat {
         return bytes
     }
 
+    /// Where reading a segment of `segmentLength` bytes starts, given its checkpoint file (`nil`:
+    /// there is none). A damaged checkpoint, or one beyond the segment's end, starts over at the
+    /// first frame and says so.
+    static func resumeOffset(checkpoint: [UInt8]?, segmentLength: Int) -> (offset: Int, damaged: Bool) {
+        guard let checkpoint else { return (header.count, false) }
+        guard let offset = decodeCheckpoint(checkpoint), offset <= segmentLength else { return (header.count, true) }
+        return (offset, false)
+    }
+
     /// The offset in a checkpoint file; `nil` when it is damaged (replay then starts over: duplicates, no loss).
     static func decodeCheckpoint(_ bytes: [UInt8]) -> Int? {
         guard bytes.count == 12 else { return nil }

@@ -71,6 +71,11 @@ struct HistoryPosition: Sendable, Hashable, Comparable {
 
 /// The opaque cursor of a history page: `h1.` and the base64url of `micros|rank|id`.
 enum HistoryCursor {
+    /// The instants a `DATETIME(6)` holds (1000-01-01 to 9999-12-31, in microseconds since the
+    /// epoch). A position outside them cannot be bound to a query: before this check such a cursor
+    /// reached the store and came back as "wallet unavailable" instead of an invalid cursor.
+    static let storableMicros: ClosedRange<Int64> = -30_610_224_000_000_000...253_402_300_799_999_999
+
     static func encode(_ position: HistoryPosition) -> String {
         let text = "\(position.micros)|\(position.rank)|\(position.id)"
         let base64 = Data(text.utf8).base64EncodedString()
@@ -87,7 +92,7 @@ enum HistoryCursor {
         base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { throw invalid }
         let parts = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let micros = Int64(parts[0]), let rank = Int(parts[1]),
+        guard parts.count == 3, let micros = Int64(parts[0]), storableMicros.contains(micros), let rank = Int(parts[1]),
               (HistoryPosition.tokenRank...HistoryPosition.goodsRank).contains(rank), !parts[2].isEmpty, parts[2].utf8.count <= 160
         else { throw invalid }
         let id = String(parts[2])
