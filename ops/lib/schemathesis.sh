@@ -8,7 +8,7 @@
 #   BIN   the folder of the built executables (swift build --show-bin-path)
 #   WORK  a folder for logs, the spool and reports (kept by ops/test when the run fails)
 # Reads REWARD_TEST_MARIADB_PORT, REWARD_TEST_MARIADB_SOCKET and REWARD_KAFKA_CLUSTERS (set by
-# ops/test). REWARD_FUZZ_EXAMPLES (default 40 per operation and phase) and REWARD_FUZZ_SEED
+# ops/test). REWARD_FUZZ_EXAMPLES (default 300 per operation and phase) and REWARD_FUZZ_SEED
 # (default: random, printed) tune the run.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -85,15 +85,39 @@ fi
 echo "fuzz: reward-api (pid $api_pid) on 127.0.0.1:$port over database $database"
 
 seed=${REWARD_FUZZ_SEED:-$RANDOM$RANDOM}
+# One worker: with two, Hypothesis describes filters by parsing lambda sources on two threads,
+# and CPython 3.11's ast.parse is not safe for that ("AST constructor recursion depth mismatch").
 started=$(date +%s)
 fuzz_status=0
 SCHEMATHESIS_HOOKS=$ROOT/ops/lib/schemathesis_hooks.py "$venv/bin/schemathesis" --no-color run openapi/reward-api.yaml \
     --url "http://127.0.0.1:$port" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "${REWARD_FUZZ_EXAMPLES:-40}" --seed "$seed" --workers 2 --request-timeout 20 \
+    --max-examples "${REWARD_FUZZ_EXAMPLES:-300}" --seed "$seed" --workers 1 --request-timeout 20 \
     --suppress-health-check too_slow,filter_too_much \
-    --report junit --report-dir "$work/report" 2>&1 | tee "$work/schemathesis.log" || fuzz_status=$?
+    --report junit,har --report-dir "$work/report" --report-har-path "$work/report/requests.har" \
+    2>&1 | tee "$work/schemathesis.log" || fuzz_status=$?
 echo "fuzz: schemathesis took $(($(date +%s) - started)) s (seed $seed; rerun with REWARD_FUZZ_SEED=$seed)"
+
+# What the server answered, per operation; and a guard against a run that passes vacuously: if
+# the signing hook or the gateway key stopped working, every request would end at a 401.
+vacuous=0
+python3 - "$work/report/requests.har" <<'PY' || vacuous=1
+import collections, json, re, sys
+routes = {"POST /v1/bonus": r"/v1/bonus", "GET /v1/users/{id}/wallet": r"/v1/users/[^/]*/wallet",
+          "POST /v1/users/{id}/withdrawals": r"/v1/users/[^/]*/withdrawals", "GET /healthz": r"/healthz",
+          "GET /metrics": r"/metrics"}
+answers = collections.defaultdict(collections.Counter)
+for entry in json.load(open(sys.argv[1]))["log"]["entries"]:
+    method, path = entry["request"]["method"], re.sub(r"^https?://[^/]+", "", entry["request"]["url"]).split("?")[0]
+    route = next((name for name, pattern in routes.items() if name.startswith(method + " ") and re.fullmatch(pattern, path)),
+                 f"{method} (no route)")
+    answers[route][entry["response"]["status"]] += 1
+for route, counts in sorted(answers.items()):
+    print(f"fuzz: {route}: " + ", ".join(f"{status}×{count}" for status, count in sorted(counts.items())))
+missing = [route for route in ("POST /v1/bonus", "GET /v1/users/{id}/wallet") if answers[route][200] == 0]
+if missing:
+    sys.exit(f"fuzz: no request to {', '.join(missing)} got past authentication (200): the signing hook or the gateway key is broken")
+PY
 
 # A trapping process prints its backtrace for a while before it exits: ask it, do not trust its pid.
 if ! healthy "$port"; then
@@ -103,6 +127,9 @@ if ! healthy "$port"; then
 fi
 if grep -qE 'Fatal error|Crash|Backtrace' "$work/reward-api.log"; then
     echo "fuzz: reward-api logged a crash; see $work/reward-api.log" >&2
+    exit 1
+fi
+if ((vacuous != 0)); then
     exit 1
 fi
 if ((fuzz_status != 0)); then
