@@ -93,7 +93,7 @@ SCHEMATHESIS_HOOKS=$ROOT/ops/lib/schemathesis_hooks.py "$venv/bin/schemathesis" 
     --url "http://127.0.0.1:$port" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "${REWARD_FUZZ_EXAMPLES:-300}" --seed "$seed" --workers 1 --request-timeout 20 \
-    --suppress-health-check too_slow,filter_too_much \
+    --suppress-health-check too_slow,filter_too_much --generation-database "$work/examples" \
     --report junit,har --report-dir "$work/report" --report-har-path "$work/report/requests.har" \
     2>&1 | tee "$work/schemathesis.log" || fuzz_status=$?
 echo "fuzz: schemathesis took $(($(date +%s) - started)) s (seed $seed; rerun with REWARD_FUZZ_SEED=$seed)"
