@@ -18,12 +18,13 @@ public struct APIError: Error, Sendable {
         self.message = message
     }
 
-    static func badJSON(_ what: String) -> APIError {
-        APIError(.badRequest, "invalid_json", "the body is not a valid \(what) JSON object")
-    }
-
     var response: Response {
         JSONResponse.make(status, Body(code: code, message: message, receipt: receipt))
+    }
+
+    /// The JSON body alone, for answers written below the router (``MalformedRequestHandler``).
+    var jsonBody: [UInt8] {
+        JSONResponse.encode(Body(code: code, message: message, receipt: receipt))
     }
 
     private struct Body: Encodable {
@@ -36,10 +37,14 @@ public struct APIError: Error, Sendable {
 /// JSON responses with sorted keys and ISO 8601 dates.
 enum JSONResponse {
     static func make(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: encode(value))))
+    }
+
+    static func encode(_ value: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         encoder.dateEncodingStrategy = .iso8601
         let data = (try? encoder.encode(value)) ?? Data(#"{"code":"internal","message":"the answer could not be encoded"}"#.utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return [UInt8](data)
     }
 }

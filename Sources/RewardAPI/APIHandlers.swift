@@ -32,18 +32,23 @@ struct APIHandlers: Sendable {
         case .full: throw APIError(.tooManyRequests, "rate_limited", "too many signed requests in this second; slow down")
         }
         let grant: BonusRequestBody = try decode(body, "bonus")
+        let bonus = BonusContent(rewardType: grant.bonus.rewardType, amount: grant.bonus.amount.value,
+                                 extensions: grant.bonus.extensions ?? [:])
+        // The fields' own rules before the scope: a malformed id is `400 invalid_…`, not "out of scope".
+        do {
+            try GrantValidation.validate(activity: grant.activity, user: grant.user, bonus: bonus, orderID: OrderID(grant.orderID))
+        } catch {
+            throw APIError(error)
+        }
         guard let scope = configuration.services[signed.service]?.scope else {
             throw APIError(.unauthorized, "invalid_signature", "the signature does not verify for this service and request")
         }
-        if let refusal = scope.refusal(activityID: grant.activity.id, rewardType: grant.bonus.rewardType, amount: grant.bonus.amount) {
+        if let refusal = scope.refusal(activityID: grant.activity.id, rewardType: bonus.rewardType, amount: bonus.amount) {
             throw APIError(.forbidden, "grant_out_of_scope", refusal)
         }
         do {
             let token = try await dependencies.granter.sendBonus(
-                activity: grant.activity, user: grant.user,
-                bonus: BonusContent(rewardType: grant.bonus.rewardType, amount: grant.bonus.amount,
-                                    extensions: grant.bonus.extensions ?? [:]),
-                orderID: OrderID(grant.orderID), grantedBy: signed.service)
+                activity: grant.activity, user: grant.user, bonus: bonus, orderID: OrderID(grant.orderID), grantedBy: signed.service)
             return JSONResponse.make(.ok, BonusResponseBody(orderID: grant.orderID, token: token.encoded))
         } catch {
             throw APIError(error)
@@ -78,8 +83,8 @@ struct APIHandlers: Sendable {
         let receipt: WithdrawalReceipt
         do {
             receipt = try await dependencies.withdrawals.withdraw(WithdrawalRequest(
-                userID: user, amount: body.amount, currency: body.currency, requestID: body.requestID,
-                presentedTokens: body.tokens ?? []))
+                userID: user, amount: body.amount.value, currency: body.currency, requestID: body.requestID,
+                presentedTokens: (body.tokens ?? []).map(\.presented)))
         } catch {
             throw APIError(error)
         }
@@ -97,7 +102,8 @@ struct APIHandlers: Sendable {
 
     // MARK: Parts
 
-    /// The user the gateway asserts, which must be the user in the path.
+    /// The user the gateway asserts, which must be a valid user id and the user in the path. Checked
+    /// before the caller's rate limit, so the limiter only ever tracks well-formed ids.
     private func assertedUser(_ request: Request, _ pathUser: String?) throws(APIError) -> String {
         if let key = configuration.gatewayKey {
             guard let name = Self.gatewayKeyHeader, let given = request.headers[name], Self.constantTimeEqual(given, key) else {
@@ -106,6 +112,10 @@ struct APIHandlers: Sendable {
         }
         guard let user = request.headers[userHeader], !user.isEmpty else {
             throw APIError(.unauthorized, "missing_user", "the gateway did not assert a user (\(userHeader.rawName))")
+        }
+        guard GrantValidation.isIdentifier(user) else {
+            throw APIError(.badRequest, "invalid_user_id",
+                           "\(userHeader.rawName) must be 1-\(GrantValidation.maximumIDLength) letters, digits, '-', '_' or '.' (one value)")
         }
         guard user == pathUser else {
             throw APIError(.forbidden, "forbidden_user", "a user may only see and withdraw from their own wallet")
@@ -120,16 +130,16 @@ struct APIHandlers: Sendable {
     }
 
     private func readBody(_ request: Request) async throws(APIError) -> [UInt8] {
-        let tooLarge = APIError(.contentTooLarge, "payload_too_large", "the body exceeds \(configuration.maximumBodyBytes) bytes")
+        // NIO's parser already refused a Content-Length that is not one decimal number.
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maximumBodyBytes {
-            throw tooLarge
+            throw APIError(.contentTooLarge, "payload_too_large", "the body exceeds \(configuration.maximumBodyBytes) bytes")
         }
         var request = request
         do {
             let buffer = try await request.collectBody(upTo: configuration.maximumBodyBytes)
             return Array(buffer.readableBytesView)
         } catch {
-            throw tooLarge
+            throw APIError(unreadableBody: error, maximumBytes: configuration.maximumBodyBytes)
         }
     }
 
@@ -137,7 +147,7 @@ struct APIHandlers: Sendable {
         do {
             return try JSONDecoder().decode(T.self, from: Data(body))
         } catch {
-            throw APIError.badJSON(what)
+            throw APIError.badJSON(what, error)
         }
     }
 

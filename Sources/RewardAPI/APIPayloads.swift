@@ -10,7 +10,7 @@ struct BonusRequestBody: Decodable {
 
     struct BonusBody: Decodable {
         var rewardType: String
-        var amount: Int64
+        var amount: WholeNumber
         var extensions: [String: String]?
     }
 }
@@ -23,7 +23,42 @@ struct BonusResponseBody: Encodable {
 /// `POST /v1/users/{id}/withdrawals`.
 struct WithdrawalRequestBody: Decodable {
     var requestID: String
-    var amount: Int64
+    var amount: WholeNumber
     var currency: String
-    var tokens: [PresentedToken]?
+    var tokens: [PresentedTokenBody]?
+}
+
+/// A token shown with a withdrawal, as the request carries it (``PresentedToken`` once decoded).
+struct PresentedTokenBody: Decodable {
+    var token: String
+    var orderID: String
+    var rewardType: String
+    var amount: WholeNumber
+    var activityID: String
+    var sceneID: String
+
+    var presented: PresentedToken {
+        PresentedToken(token: token, orderID: orderID, rewardType: rewardType, amount: amount.value, activityID: activityID,
+                       sceneID: sceneID)
+    }
+}
+
+/// An `Int64` field of a request body. Foundation reports a number that does not fit (too large,
+/// or with a fraction) as "not valid JSON" for the whole body; this names the field instead
+/// (``APIError/badJSON(_:_:)`` shows the path).
+struct WholeNumber: Decodable {
+    static let refusal = "a whole number within 64 bits"
+
+    var value: Int64
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        do {
+            value = try container.decode(Int64.self)
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: Self.refusal)
+        }
+    }
 }

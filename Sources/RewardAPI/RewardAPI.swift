@@ -73,6 +73,8 @@ public struct RewardAPI: Service {
         }
         self.application = Application(
             router: router,
+            // Requests that do not parse as HTTP/1.1 get the JSON error body too, not an empty 400.
+            server: .http1(configuration: .init(additionalChannelHandlers: [MalformedRequestHandler.Installer()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "reward-api"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -82,6 +82,12 @@ public enum GrantValidation {
         !value.isEmpty && value.utf8.count <= maximum && value.utf8.allSatisfy(isIdentifierByte)
     }
 
+    /// Whether `value` is a valid order id: 1–128 identifier characters or `:`.
+    public static func isOrderID(_ value: String) -> Bool {
+        !value.isEmpty && value.utf8.count <= maximumOrderIDLength
+            && value.utf8.allSatisfy { isIdentifierByte($0) || orderIDExtra.contains($0) }
+    }
+
     @inline(__always)
     static func isIdentifierByte(_ byte: UInt8) -> Bool {
         switch byte {

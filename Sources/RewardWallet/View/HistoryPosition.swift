@@ -1,5 +1,6 @@
 import Foundation
 import MariaDB
+import RewardCore
 
 /// A place in the merged history: newest first by time, then by source (tokens, wallet entries,
 /// goods grants), then by the source's own id, descending. The opaque cursor encodes one.
@@ -70,33 +71,52 @@ struct HistoryPosition: Sendable, Hashable, Comparable {
 }
 
 /// The opaque cursor of a history page: `h1.` and the base64url of `micros|rank|id`.
+///
+/// A cursor comes back from the caller, so ``decode(_:)`` trusts nothing in it: it accepts exactly
+/// the texts ``encode(_:)`` makes for a position that can exist (decoding and encoding again must
+/// give the same text), and every number is range-checked before a query binds it.
 enum HistoryCursor {
-    /// The instants a `DATETIME(6)` holds (1000-01-01 to 9999-12-31, in microseconds since the
-    /// epoch). A position outside them cannot be bound to a query: before this check such a cursor
-    /// reached the store and came back as "wallet unavailable" instead of an invalid cursor.
-    static let storableMicros: ClosedRange<Int64> = -30_610_224_000_000_000...253_402_300_799_999_999
+    static let prefix = "h1."
+    /// What a cursor holds at most (a 128-byte order id, 20 digits of time, the separators, base64).
+    static let maximumLength = 400
+    /// The times a position may hold: what a `DATETIME(6)` column can hold (1000-01-01T00:00:00Z
+    /// through 9999-12-31T23:59:59Z), in whole seconds at the top so that the `Double` of
+    /// ``HistoryPosition/date`` cannot round into year 10000. Outside it, binding the time fails.
+    static let microsRange: ClosedRange<Int64> = -30_610_224_000_000_000...253_402_300_799_000_000
 
     static func encode(_ position: HistoryPosition) -> String {
         let text = "\(position.micros)|\(position.rank)|\(position.id)"
         let base64 = Data(text.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        return "h1." + base64
+        return prefix + base64
     }
 
-    /// - Throws: ``WalletError/Code/invalidCursor`` for anything this function did not make.
+    /// - Throws: ``WalletError/Code/invalidCursor`` for anything this type did not make, or for a
+    ///   position outside what the stores can hold (a time outside ``microsRange``, a rank other
+    ///   than the three sources, a token id that is not an order id, a row id that is not a
+    ///   decimal `UInt64`).
     static func decode(_ cursor: String) throws(WalletError) -> HistoryPosition {
         let invalid = WalletError(.invalidCursor, "the cursor is not one this service returned")
-        guard cursor.hasPrefix("h1."), cursor.utf8.count <= 400 else { throw invalid }
-        var base64 = String(cursor.dropFirst(3)).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        let bytes = cursor.utf8
+        guard bytes.count <= maximumLength, bytes.starts(with: prefix.utf8) else { throw invalid }
+        var base64 = String(decoding: bytes.dropFirst(prefix.utf8.count), as: UTF8.self)
+            .replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { throw invalid }
         let parts = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let micros = Int64(parts[0]), storableMicros.contains(micros), let rank = Int(parts[1]),
-              (HistoryPosition.tokenRank...HistoryPosition.goodsRank).contains(rank), !parts[2].isEmpty, parts[2].utf8.count <= 160
+        guard parts.count == 3, let micros = Int64(parts[0]), microsRange.contains(micros), let rank = Int(parts[1]),
+              (HistoryPosition.tokenRank...HistoryPosition.goodsRank).contains(rank)
         else { throw invalid }
         let id = String(parts[2])
-        if rank != HistoryPosition.tokenRank, UInt64(id) == nil { throw invalid }
-        return HistoryPosition(micros: micros, rank: rank, id: id)
+        if rank == HistoryPosition.tokenRank {
+            guard GrantValidation.isOrderID(id) else { throw invalid }
+        } else {
+            guard UInt64(id) != nil else { throw invalid }
+        }
+        let position = HistoryPosition(micros: micros, rank: rank, id: id)
+        // One text per position: no signs, leading zeros, padding or stray low bits.
+        guard encode(position) == cursor else { throw invalid }
+        return position
     }
 }
