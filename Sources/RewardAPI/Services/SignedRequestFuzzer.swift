@@ -64,12 +64,12 @@ package struct SignedRequestFuzzer: Fuzzer {
         try fuzzExpect(replays.admit(other, timestamp: signed.timestamp) == .full, "a full second admitted a third signature")
 
         guard let grant = try? JSONDecoder().decode(BonusRequestBody.self, from: Data(request.body)) else { return .refused }
-        if service.scope.refusal(activityID: grant.activity.id, rewardType: grant.bonus.rewardType, amount: grant.bonus.amount) != nil {
+        if service.scope.refusal(activityID: grant.activity.id, rewardType: grant.bonus.rewardType, amount: grant.bonus.amount.value) != nil {
             return .refused
         }
         do {
             try GrantValidation.validate(activity: grant.activity, user: grant.user,
-                                         bonus: BonusContent(rewardType: grant.bonus.rewardType, amount: grant.bonus.amount,
+                                         bonus: BonusContent(rewardType: grant.bonus.rewardType, amount: grant.bonus.amount.value,
                                                              extensions: grant.bonus.extensions ?? [:]),
                                          orderID: OrderID(grant.orderID))
         } catch {
