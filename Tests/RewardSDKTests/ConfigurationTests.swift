@@ -28,7 +28,7 @@ struct ConfigurationTests {
             "tokens.keys": .init(.string("1:\(Self.key1),2:\(Self.key2)"), isSecret: true),
             "tokens.currentKeyID": .init(.int(2), isSecret: false),
             "sdk.weights": .init(.string("A:3,B:1"), isSecret: false),
-            "sdk.delivery.attemptTimeoutMs": .init(.int(15), isSecret: false),
+            "sdk.delivery.hedgeFloorMs": .init(.int(15), isSecret: false),
             "sdk.spool.directory": .init(.string("/tmp/spool-x"), isSecret: false),
             "db.name": .init(.string("reward"), isSecret: false),
             "sdk.recorder.batchSize": .init(.int(128), isSecret: false),
@@ -40,8 +40,8 @@ struct ConfigurationTests {
         #expect(configuration.clusters[0].bootstrapServers == ["127.0.0.1:1", "127.0.0.1:2"])
         #expect(configuration.keyRing.currentKeyID == 2)
         #expect(configuration.keyRing.keyIDs == [1, 2])
-        #expect(configuration.delivery.attemptTimeout == .milliseconds(15))
-        #expect(configuration.delivery.budget == .milliseconds(30))
+        #expect(configuration.delivery.hedgeFloor == .milliseconds(15))
+        #expect(configuration.delivery.budget == .milliseconds(40))
         #expect(configuration.spool.directory == "/tmp/spool-x")
         #expect(configuration.catalog["cash_red_envelope"]?.lane == .cash)
         #expect(configuration.tokenRecording?.database.database == "reward")

@@ -118,12 +118,13 @@ extension SDKIntegrationTests {
             await client.shutdown()
         }
 
-        @Test("A slow cluster (acknowledgements later than the deadline) is taken out like a dead one")
+        @Test("A cluster that acknowledges only after the budget is taken out like a dead one; grants stay live on the other")
         func slowClusterIsTakenOut() async throws {
             let bed = try SDKTestBed(name: "slow")
             var configuration = bed.configuration()
-            configuration.delivery.attemptTimeout = .milliseconds(150)
+            configuration.delivery.hedgeFloor = .milliseconds(150)
             configuration.delivery.budget = .milliseconds(600)
+            configuration.delivery.promise = .milliseconds(900)
             configuration.delivery.coolDown = .seconds(30)
             let metrics = TestMetrics()
             let client = try await bed.makeClient(configuration, metrics: metrics)

@@ -49,8 +49,9 @@ final class SDKTestBed: Sendable {
                 .init(name: .b, bootstrapServers: b.bootstrapServers),
             ],
             catalog: catalog, keyRing: keyRing, spoolDirectory: spoolDirectory)
-        configuration.delivery.attemptTimeout = .milliseconds(500)
+        configuration.delivery.hedgeFloor = .milliseconds(500)
         configuration.delivery.budget = .milliseconds(1200)
+        configuration.delivery.promise = .milliseconds(2000)
         configuration.delivery.coolDown = .milliseconds(500)
         configuration.delivery.replayAcknowledgementTimeout = .seconds(2)
         configuration.delivery.shutdownFlushTimeout = .seconds(1)

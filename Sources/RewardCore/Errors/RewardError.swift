@@ -24,18 +24,28 @@ public struct RewardError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidGrantedBy = Code(rawValue: "invalid_granted_by")
 
         // The grant could not be accepted for a reason other than its fields.
-        /// Neither cluster acknowledged and the local spool could not take the event either.
+        /// Neither cluster acknowledged and the local spool could not take the event in time: the
+        /// grant may still land; retry with the same order id. The error carries the token.
         public static let notDurable = Code(rawValue: "not_durable")
+        /// Every cluster refused the event for good (too large, a topic it may not write): nothing
+        /// was produced or spooled and nothing will be credited. The error carries a token that
+        /// expired when it was issued: proof of the attempt, never of a grant.
+        public static let deliveryRefused = Code(rawValue: "delivery_refused")
+        /// ``RewardClient/start(timeout:)`` reached no cluster in time.
+        public static let notReady = Code(rawValue: "not_ready")
         /// The client is shutting down.
         public static let shuttingDown = Code(rawValue: "shutting_down")
     }
 
     public var code: Code
     public var message: String
+    /// The grant's token where the error comes with one (``Code/notDurable``, ``Code/deliveryRefused``).
+    public var token: RewardToken?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, token: RewardToken? = nil) {
         self.code = code
         self.message = message
+        self.token = token
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

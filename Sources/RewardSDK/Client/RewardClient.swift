@@ -33,8 +33,11 @@ public final class RewardClient: Sendable {
     private let recorder: TokenRecorder?
     private let cashTopic: String
     private let goodsTopic: String
-    private let attemptTimeout: UInt64
     private let budget: UInt64
+    private let promise: UInt64
+    private let latency: LatencyTracker
+    private let delivery: GrantDelivery.Context
+    private let readyClusters: Mutex<Set<Int>> = Mutex([])
     private let shutdownTask = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens the spool (replaying what an earlier process left), starts one producer per cluster
@@ -64,10 +67,13 @@ public final class RewardClient: Sendable {
                 var producer = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
                 producer.clientID = "reward-sdk-\(cluster.name.rawValue.lowercased())"
                 producer.linger = configuration.delivery.linger
-                producer.statisticsInterval = nil
+                // Frequent enough for start() to see the producer id and the brokers without waiting long.
+                producer.statisticsInterval = .milliseconds(200)
                 producer.additionalProperties = configuration.delivery.producerProperties
-                links.append(ClusterLink(name: cluster.name, producer: try KafkaProducer(configuration: producer, logger: logger),
-                                         scheduler: scheduler))
+                let settings = producer
+                links.append(try ClusterLink(
+                    name: cluster.name, makeProducer: { () throws(KafkaError) in try KafkaProducer(configuration: settings, logger: logger) },
+                    scheduler: scheduler, logger: logger))
             }
         } catch {
             for link in links { await link.shutdown(flushTimeout: .zero) }
@@ -101,8 +107,14 @@ public final class RewardClient: Sendable {
         self.router = router
         self.cashTopic = configuration.topic(for: .cash)
         self.goodsTopic = configuration.topic(for: .goods)
-        self.attemptTimeout = configuration.delivery.attemptTimeout.nanoseconds
         self.budget = configuration.delivery.budget.nanoseconds
+        self.promise = configuration.delivery.promise.nanoseconds
+        let latency = LatencyTracker(clusters: links.count, rule: LatencyTracker.Rule(
+            floor: configuration.delivery.hedgeFloor.nanoseconds, ceiling: max(configuration.delivery.hedgeFloor.nanoseconds, budget / 2),
+            factor: configuration.delivery.hedgeFactor))
+        self.latency = latency
+        self.delivery = GrantDelivery.Context(router: router, links: links, latency: latency, scheduler: scheduler,
+                                              onHedge: { cluster in metrics.hedged(cluster: cluster) })
         self.replayer = SpoolReplayer(
             spool: spool, router: router, links: links,
             options: SpoolReplayer.Options(
@@ -180,20 +192,34 @@ public final class RewardClient: Sendable {
         let value = event.encoded()
         let counters = metrics.counters(for: type.id)
 
-        if let cluster = await deliver(topic: topic, key: key, value: value, started: started) {
+        switch await GrantDelivery.deliver(delivery, topic: topic, key: key, value: value, budgetEnd: started &+ budget) {
+        case .acknowledged(let cluster):
             counters.acknowledged[cluster].increment()
-        } else {
-            do {
-                try await spool.append(SpoolRecord(topic: topic, key: key, value: value))
-            } catch {
+        case .refused(let error):
+            // Nothing was stored anywhere: no event, no spool, no token record. The token the caller
+            // gets expired when it was issued, so no path can ever pay it.
+            metrics.rejected(type.id, .deliveryRefused)
+            logger.error("grant refused by every cluster for good; nothing was produced or spooled",
+                         metadata: ["order": "\(orderID)", "error": "\(error)"])
+            var void = configuration.keyRing
+            void.lifetime = .zero
+            throw RewardError(.deliveryRefused, "the clusters refused this grant for good (\(error.code)); nothing will be credited",
+                              token: void.mint(orderID: orderID, userID: user.id, rewardType: type.id, amount: bonus.amount,
+                                               activityID: activity.id, issuedAt: now))
+        case .unanswered:
+            switch await spoolWithinPromise(SpoolRecord(topic: topic, key: key, value: value), started: started) {
+            case .durable:
+                counters.spooled.increment()
+                logger.debug("grant spooled", metadata: ["order": "\(orderID)"])
+            case .failed(let reason):
                 metrics.rejected(type.id, .notDurable)
-                logger.error("grant refused: no cluster acknowledged it in time and the spool could not store it",
-                             metadata: ["error": "\(error)"])
-                throw RewardError(.notDurable,
-                                  "no cluster acknowledged the grant in time and the local spool could not store it; retry with the same order id")
+                logger.error("grant not durable: no cluster acknowledged it in time and the spool did not store it in time",
+                             metadata: ["order": "\(orderID)", "spool": "\(reason)"])
+                throw RewardError(.notDurable, """
+                    no cluster acknowledged the grant in time and the local spool did not store it within the grant's \
+                    time (\(reason)); it may still land: retry with the same order id
+                    """, token: token)
             }
-            counters.spooled.increment()
-            logger.debug("grant spooled", metadata: ["order": "\(orderID)"])
         }
 
         recorder?.record(TokenRecord(
@@ -205,22 +231,104 @@ public final class RewardClient: Sendable {
         return token
     }
 
-    /// Tries the clusters in routing order until one acknowledges, within the grant's budget.
-    /// - Returns: the index of the cluster that acknowledged, or `nil`.
-    private func deliver(topic: String, key: [UInt8], value: [UInt8], started: UInt64) async -> Int? {
-        let budgetEnd = started &+ budget
-        var tried: UInt64 = 0
-        while true {
-            let now = MonotonicClock.now()
-            // Less than a millisecond left cannot fit a produce round trip; spool instead.
-            guard now &+ 1_000_000 < budgetEnd, let permit = router.route(excluding: tried, now: now) else { return nil }
-            let outcome = await links[permit.cluster].deliver(topic: topic, key: key, value: value,
-                                                              deadline: min(now &+ attemptTimeout, budgetEnd))
-            router.report(permit, success: outcome.isAcknowledged)
-            if outcome.isAcknowledged { return permit.cluster }
-            tried |= 1 << UInt64(permit.cluster)
+    private enum SpoolResult: Sendable {
+        case durable
+        case failed(String)
+    }
+
+    /// Appends to the spool, but answers by the end of the promise: a disk that cannot sync in
+    /// time answers `failed("too slow")` while the write carries on (it may still land; the caller
+    /// retries with the same order id, and a duplicate is absorbed by order id).
+    private func spoolWithinPromise(_ record: SpoolRecord, started: UInt64) async -> SpoolResult {
+        let spool = self.spool
+        return await withUnsafeContinuation { continuation in
+            let once = SpoolWait(continuation)
+            Task {
+                do {
+                    try await spool.append(record)
+                    once.resume(.durable)
+                } catch {
+                    once.resume(.failed("\(error)"))
+                }
+            }
+            scheduler.schedule(once, deadline: started &+ promise)
         }
     }
+
+    /// Resumed once: by the spool's answer or by the promise's end.
+    private final class SpoolWait: Expirable {
+        private let continuation: Mutex<UnsafeContinuation<SpoolResult, Never>?>
+
+        init(_ continuation: UnsafeContinuation<SpoolResult, Never>) { self.continuation = Mutex(continuation) }
+
+        func resume(_ result: SpoolResult) { continuation.withLock { $0.take() }?.resume(returning: result) }
+
+        func expire() { resume(.failed("the spool's disk did not sync within the grant's time")) }
+    }
+
+    /// Connects to every cluster before the first grant: each lane topic exists with a leader per
+    /// partition, the idempotent producer holds its producer id, and every broker is connected.
+    /// Waits for all clusters up to `timeout`; a cluster not ready by then is logged and left to
+    /// come up later (grants fail over meanwhile). Calling it again re-checks the clusters not ready.
+    /// - Parameter timeout: default ``RewardClientConfiguration/DeliveryOptions/readinessTimeout``.
+    /// - Throws: ``RewardError`` ``RewardError/Code/notReady`` when no cluster became ready, or a
+    ///   lane topic is missing on a cluster (a configuration error: the message names it).
+    public func start(timeout: Duration? = nil) async throws(RewardError) {
+        let limit = timeout ?? configuration.delivery.readinessTimeout
+        let topics = [cashTopic, goodsTopic]
+        let pending = links.indices.filter { index in !readyClusters.withLock { $0.contains(index) } }
+        let results = await withTaskGroup(of: (Int, KafkaError?).self) { group in
+            for index in pending {
+                let link = links[index]
+                group.addTask {
+                    do throws(KafkaError) {
+                        try await link.waitUntilReady(topics: topics, timeout: limit)
+                        return (index, nil)
+                    } catch {
+                        return (index, error)
+                    }
+                }
+            }
+            var results: [(Int, KafkaError?)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        var missingTopic: KafkaError?
+        for (index, error) in results {
+            if let error {
+                if error.code == .unknownTopic { missingTopic = error }
+                logger.warning("cluster not ready; grants use the others until it is", metadata: [
+                    "cluster": "\(links[index].name)", "error": "\(error)",
+                ])
+            } else {
+                _ = readyClusters.withLock { $0.insert(index) }
+                logger.info("cluster ready", metadata: ["cluster": "\(links[index].name)"])
+            }
+        }
+        if let missingTopic {
+            throw RewardError(.notReady, "a lane topic is missing: \(missingTopic.message); create it (reward-admin topics apply)")
+        }
+        guard isReady else {
+            throw RewardError(.notReady, "no cluster was ready within \(limit): check the brokers in the cluster directory")
+        }
+    }
+
+    /// Whether ``start(timeout:)`` found at least one cluster ready.
+    public var isReady: Bool { !readyClusters.withLock { $0.isEmpty } }
+
+    /// The clusters ``start(timeout:)`` found ready, by name.
+    public var readyClusterNames: [ClusterName] {
+        readyClusters.withLock { ready in ready.sorted().map { links[$0].name } }
+    }
+
+    /// A cluster's recent acknowledgement p99 (`nil` until it has enough samples), for operators.
+    public func acknowledgementP99(_ cluster: ClusterName) -> Duration? {
+        guard let index = links.firstIndex(where: { $0.name == cluster }), let p99 = latency.p99(cluster: index) else { return nil }
+        return .nanoseconds(Int64(p99))
+    }
+
+    /// Producers rebuilt after a fatal error, over all clusters.
+    public var producerRebuilds: Int { links.reduce(0) { $0 + $1.rebuildCount } }
 
     /// Records in the spool that no cluster has acknowledged yet (0 when everything was delivered).
     public var spoolDepth: Int { spool.depth }

@@ -18,7 +18,9 @@ extension RewardClientConfiguration {
     /// - `tokens.currentKeyID` (int, required): the key new tokens are signed with.
     /// - `tokens.lifetimeSeconds` (int, default 30 days).
     /// - `sdk.spool.directory` (string, default `.local/spool`), `sdk.spool.segmentBytes` (int).
-    /// - `sdk.delivery.attemptTimeoutMs` (20), `sdk.delivery.budgetMs` (30),
+    /// - `sdk.serviceID` (string): this host's activity service, recorded with its grants.
+    /// - `sdk.delivery.promiseMs` (50), `sdk.delivery.budgetMs` (40), `sdk.delivery.hedgeFloorMs` (10),
+    ///   `sdk.delivery.hedgeFactor` (1.5), `sdk.delivery.readinessTimeoutMs` (10000),
     ///   `sdk.delivery.failureThreshold` (3), `sdk.delivery.failingTimeMs` (50), `sdk.delivery.coolDownMs` (1000),
     ///   `sdk.delivery.lingerMs` (5), `sdk.delivery.replayBatchSize` (1000),
     ///   `sdk.delivery.replayAckTimeoutMs` (2000).
@@ -53,8 +55,11 @@ extension RewardClientConfiguration {
         serviceID = config.string(forKey: "sdk.serviceID")
 
         let d = config.scoped(to: "sdk.delivery")
-        delivery.attemptTimeout = d.milliseconds("attemptTimeoutMs", default: delivery.attemptTimeout)
+        delivery.promise = d.milliseconds("promiseMs", default: delivery.promise)
         delivery.budget = d.milliseconds("budgetMs", default: delivery.budget)
+        delivery.hedgeFloor = d.milliseconds("hedgeFloorMs", default: delivery.hedgeFloor)
+        delivery.hedgeFactor = d.double(forKey: "hedgeFactor", default: delivery.hedgeFactor)
+        delivery.readinessTimeout = d.milliseconds("readinessTimeoutMs", default: delivery.readinessTimeout)
         delivery.failureThreshold = d.int(forKey: "failureThreshold", default: delivery.failureThreshold)
         delivery.failingTime = d.milliseconds("failingTimeMs", default: delivery.failingTime)
         delivery.coolDown = d.milliseconds("coolDownMs", default: delivery.coolDown)

@@ -28,14 +28,23 @@ public struct RewardClientConfiguration: Sendable {
         }
     }
 
-    /// Deadlines, failover and producer settings.
+    /// Deadlines, failover and producer settings (the rule: docs/architecture.md, "Latency-aware delivery").
     public struct DeliveryOptions: Sendable {
-        /// How long one cluster gets to acknowledge a grant before the other is tried. Default 20 ms.
-        public var attemptTimeout: Duration = .milliseconds(20)
-        /// The most a grant spends waiting for clusters before it goes to the spool. Default 30 ms,
-        /// which leaves room for the spool's sync inside the 50 ms a grant may take.
-        public var budget: Duration = .milliseconds(30)
-        /// Consecutive failures (errors or missed deadlines) that take a cluster out of rotation. Default 3.
+        /// The most ``RewardClient/sendBonus(activity:user:bonus:orderID:)`` takes, spool included:
+        /// a spool write that cannot finish by then answers `not_durable` with the token. Default 50 ms.
+        public var promise: Duration = .milliseconds(50)
+        /// The part of the promise a grant spends waiting for clusters before it goes to the spool.
+        /// Default 40 ms, which leaves 10 ms for the spool's sync.
+        public var budget: Duration = .milliseconds(40)
+        /// A grant goes to a second cluster when the first has not acknowledged after
+        /// `hedgeFactor × p99` of that cluster's recent acknowledgements, but never before
+        /// `hedgeFloor` (nor after half the budget). Defaults 10 ms and 1.5.
+        public var hedgeFloor: Duration = .milliseconds(10)
+        public var hedgeFactor: Double = 1.5
+        /// How long ``RewardClient/start(timeout:)`` waits for the clusters by default. Default 10 s.
+        public var readinessTimeout: Duration = .seconds(10)
+        /// Consecutive failures (errors or grants that got no acknowledgement within the whole
+        /// budget) that take a cluster out of rotation. Default 3.
         public var failureThreshold: Int = 3
         /// How long such a streak must last, so a momentary stall does not take a healthy cluster
         /// out (its in-flight attempts all miss the deadline at once). Default 50 ms.
@@ -59,6 +68,9 @@ public struct RewardClientConfiguration: Sendable {
             // Find a cluster that came back within a second instead of librdkafka's 10 s backoff ceiling.
             "reconnect.backoff.ms": "50",
             "reconnect.backoff.max.ms": "1000",
+            // Connect to every broker at start, not on the first record for a partition it leads:
+            // the first grants must not pay for discovering the cluster.
+            "enable.sparse.connections": "false",
         ]
 
         public init() {}
@@ -144,8 +156,13 @@ public struct RewardClientConfiguration: Sendable {
         for cluster in clusters where cluster.bootstrapServers.isEmpty {
             throw ConfigurationError(code: "sdk.clusters", message: "cluster \(cluster.name) has no bootstrap servers")
         }
-        guard delivery.attemptTimeout > .zero, delivery.budget >= delivery.attemptTimeout else {
-            throw ConfigurationError(code: "sdk.delivery", message: "need 0 < attemptTimeout <= budget")
+        guard delivery.hedgeFloor > .zero, delivery.budget >= delivery.hedgeFloor, delivery.promise >= delivery.budget,
+              delivery.promise <= .seconds(60), delivery.hedgeFactor >= 1, delivery.hedgeFactor <= 10,
+              delivery.readinessTimeout > .zero
+        else {
+            throw ConfigurationError(code: "sdk.delivery", message: """
+                need 0 < hedgeFloor <= budget <= promise <= 60 s, 1 <= hedgeFactor <= 10 and a positive readinessTimeout
+                """)
         }
         guard delivery.failureThreshold >= 1, delivery.replayBatchSize >= 1 else {
             throw ConfigurationError(code: "sdk.delivery", message: "failureThreshold and replayBatchSize must be ≥ 1")

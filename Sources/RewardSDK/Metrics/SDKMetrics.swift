@@ -9,6 +9,7 @@ import RewardCore
 /// - `reward_sdk_spool_depth` (gauge): spooled records not yet acknowledged through replay.
 /// - `reward_sdk_spool_replayed_total{cluster}`: records replayed and acknowledged.
 /// - `reward_sdk_cluster_health{cluster}` (gauge): 2 healthy, 1 probing, 0 out of rotation.
+/// - `reward_sdk_hedged_total{cluster}`: grants also sent to this cluster after the first was slow or failed.
 /// - `reward_sdk_tokens_recorded_total`, `reward_sdk_tokens_dropped_total{reason}`,
 ///   `reward_sdk_token_insert_statements_total`: the token recorder.
 struct SDKMetrics: Sendable {
@@ -22,7 +23,7 @@ struct SDKMetrics: Sendable {
     static let rejectionCodes: [RewardError.Code] = [
         .invalidActivityID, .invalidSceneID, .invalidUserID, .invalidDeviceID, .invalidAppID, .invalidOrderID,
         .invalidRewardType, .unknownRewardType, .rewardTypeDisabled, .amountOutOfRange, .invalidExtension,
-        .extensionTooLarge, .notDurable, .shuttingDown,
+        .extensionTooLarge, .invalidGrantedBy, .notDurable, .deliveryRefused, .shuttingDown,
     ]
 
     private let byType: [String: TypeCounters]
@@ -30,6 +31,7 @@ struct SDKMetrics: Sendable {
     let grantDuration: CoreMetrics.Timer
     let spoolDepth: Gauge
     private let replayed: [Counter]
+    private let hedges: [Counter]
     private let clusterHealth: [Gauge]
     let tokensRecorded: Counter
     let tokensDroppedQueueFull: Counter
@@ -57,6 +59,9 @@ struct SDKMetrics: Sendable {
         replayed = clusters.map {
             Counter(label: "reward_sdk_spool_replayed_total", dimensions: [("cluster", $0.rawValue)], factory: factory)
         }
+        hedges = clusters.map {
+            Counter(label: "reward_sdk_hedged_total", dimensions: [("cluster", $0.rawValue)], factory: factory)
+        }
         clusterHealth = clusters.map {
             Gauge(label: "reward_sdk_cluster_health", dimensions: [("cluster", $0.rawValue)], factory: factory)
         }
@@ -78,6 +83,11 @@ struct SDKMetrics: Sendable {
 
     func replayed(cluster: Int, count: Int) {
         replayed[cluster].increment(by: count)
+    }
+
+    /// A grant also sent to `cluster` because the first cluster was slow or failed.
+    func hedged(cluster: Int) {
+        hedges[cluster].increment()
     }
 
     func health(cluster: Int, level: ClusterHealth.Level) {

@@ -45,7 +45,8 @@ struct APIHarness {
             let clusters = hosts.map { RewardClientConfiguration.Cluster(name: $0.0, bootstrapServers: $0.1.bootstrapServers) }
             var sdk = RewardClientConfiguration(clusters: clusters, catalog: fixture.catalog, keyRing: LaneHarness.keyRing,
                                                 spoolDirectory: spool)
-            sdk.delivery.attemptTimeout = .milliseconds(500)
+            sdk.delivery.hedgeFloor = .milliseconds(500)
+            sdk.delivery.promise = .milliseconds(2000)
             sdk.delivery.budget = .milliseconds(1200)
             // Tokens are recorded as in production, with the granting service.
             sdk.tokenRecording = .init(database: fixture.database.configuration)
