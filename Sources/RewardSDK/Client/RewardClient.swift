@@ -110,10 +110,11 @@ public final class RewardClient: Sendable {
         self.budget = configuration.delivery.budget.nanoseconds
         self.promise = configuration.delivery.promise.nanoseconds
         let latency = LatencyTracker(clusters: links.count, rule: LatencyTracker.Rule(
-            floor: configuration.delivery.hedgeFloor.nanoseconds, ceiling: max(configuration.delivery.hedgeFloor.nanoseconds, budget / 2),
+            floor: configuration.delivery.hedgeFloor.nanoseconds,
+            ceiling: max(configuration.delivery.hedgeFloor.nanoseconds, budget / 2),
             factor: configuration.delivery.hedgeFactor))
         self.latency = latency
-        self.delivery = GrantDelivery.Context(router: router, links: links, latency: latency, scheduler: scheduler,
+        self.delivery = GrantDelivery.Context(router: router, links: links, latency: latency, hedges: HedgeBudget(), scheduler: scheduler,
                                               onHedge: { cluster in metrics.hedged(cluster: cluster) })
         self.replayer = SpoolReplayer(
             spool: spool, router: router, links: links,

@@ -59,7 +59,7 @@ final class LatencyTracker: Sendable {
     struct Rule: Sendable, Equatable {
         /// Never hedge earlier than this.
         var floor: UInt64
-        /// Never later than this (half the delivery budget: the hedge needs time to be acknowledged).
+        /// Never later than this (half the delivery budget: a hedge needs time to be acknowledged).
         var ceiling: UInt64
         /// The hedge waits `factor × p99` of the cluster it went to first.
         var factor: Double
@@ -103,5 +103,37 @@ final class LatencyTracker: Sendable {
     /// The cluster's current p99 (nanoseconds), for metrics and logs.
     func p99(cluster: Int, now: UInt64 = MonotonicClock.now()) -> UInt64? {
         clusters[cluster].histogram.withLock { $0.quantile(0.99, now: now) }
+    }
+}
+
+/// How many grants may be hedged: a tenth of recent grants, at most. When both clusters are slow a
+/// hedge cannot help, and hedging every grant would double the load that made them slow; failing
+/// over after an error is not counted here (that attempt is not a duplicate).
+final class HedgeBudget: Sendable {
+    /// Tokens in thousandths: each grant earns `ratio`, each hedge costs 1, at most `burst` saved.
+    private let tokens: Atomic<Int>
+    private let earnedPerGrant: Int
+    private let maximum: Int
+
+    init(ratio: Double = 0.1, burst: Int = 50) {
+        earnedPerGrant = Int(ratio * 1000)
+        maximum = burst * 1000
+        tokens = Atomic(maximum)
+    }
+
+    func grantStarted() {
+        let (old, _) = tokens.wrappingAdd(earnedPerGrant, ordering: .relaxed)
+        if old + earnedPerGrant > maximum { tokens.store(maximum, ordering: .relaxed) }
+    }
+
+    /// Takes one hedge if the budget has one.
+    func take() -> Bool {
+        var current = tokens.load(ordering: .relaxed)
+        while current >= 1000 {
+            let (exchanged, original) = tokens.compareExchange(expected: current, desired: current - 1000, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
     }
 }

@@ -6,8 +6,9 @@ import Synchronization
 ///
 /// The rule (docs/architecture.md, "Latency-aware delivery"): the grant goes to the cluster the
 /// router picks. If that cluster has not acknowledged after its hedge delay (`factor × p99` of its
-/// own recent acknowledgements, between a floor and half the budget) or answers with an error,
-/// the grant is also sent to a cluster not tried yet; the first acknowledgement answers the grant.
+/// own recent acknowledgements, between a floor and half the budget; at most a tenth of recent
+/// grants, see ``HedgeBudget``) or answers with an error, the grant is also sent to a cluster not
+/// tried yet; the first acknowledgement answers the grant.
 /// No acknowledgement within the budget: the grant is spooled. A slower but healthy cluster
 /// therefore keeps its traffic (its acknowledgements raise its own hedge delay, and only a miss of
 /// the whole budget counts against its breaker), while one that stops answering, or answers only
@@ -28,6 +29,7 @@ final class GrantDelivery: Expirable {
         var router: ClusterRouter
         var links: [ClusterLink]
         var latency: LatencyTracker
+        var hedges: HedgeBudget
         var scheduler: DeadlineScheduler
         var onHedge: @Sendable (_ cluster: Int) -> Void
     }
@@ -78,6 +80,7 @@ final class GrantDelivery: Expirable {
             finish(.unanswered)
             return
         }
+        context.hedges.grantStarted()
         send(permit)
         let hedgeAt = now &+ context.latency.hedgeDelay(cluster: permit.cluster, now: now)
         if hedgeAt < budgetEnd { context.scheduler.schedule(self, deadline: hedgeAt) }
@@ -88,7 +91,7 @@ final class GrantDelivery: Expirable {
     func expire() {
         if MonotonicClock.now() &+ DeadlineScheduler.resolution >= budgetEnd {
             budgetSpent()
-        } else if isOpen {
+        } else if isOpen, context.hedges.take() {
             hedge()
         }
     }
