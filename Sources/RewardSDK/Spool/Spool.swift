@@ -44,17 +44,21 @@ final class Spool: Sendable {
     private let logger: Logger
     private let depthChanged: @Sendable (Int) -> Void
 
+    private let faults: SpoolFaults
+
     private init(directory: String, lockDescriptor: Int32, sealed: [UInt64], depth: Int, segmentBytes: Int,
-                 logger: Logger, depthChanged: @escaping @Sendable (Int) -> Void)
+                 faults: SpoolFaults, logger: Logger, depthChanged: @escaping @Sendable (Int) -> Void)
     {
         self.directory = directory
+        self.faults = faults
         self.lockDescriptor = lockDescriptor
         let state = Shared(State(sealed: sealed, depth: depth))
         self.state = state
         self.logger = logger
         self.depthChanged = depthChanged
         self.writer = SpoolWriter(
-            directory: directory, nextSequence: (sealed.last ?? 0) + 1, segmentBytes: segmentBytes, logger: logger,
+            directory: directory, nextSequence: (sealed.last ?? 0) + 1, segmentBytes: segmentBytes, faults: faults,
+            logger: logger,
             callbacks: SpoolWriter.Callbacks(
                 committed: { count in
                     depthChanged(state.withLock { state in
@@ -68,7 +72,8 @@ final class Spool: Sendable {
 
     /// Opens (creating) the spool directory, locks it, and counts what earlier processes left.
     /// - Throws: ``SpoolError`` ``SpoolError/Code/locked`` when a live process holds the directory.
-    static func open(directory: String, segmentBytes: Int, logger: Logger,
+    /// - Parameter faults: test hooks; ``SpoolFaults/none`` in production.
+    static func open(directory: String, segmentBytes: Int, logger: Logger, faults: SpoolFaults = .none,
                      depthChanged: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Spool
     {
         struct Opened: Sendable {
@@ -93,7 +98,7 @@ final class Spool: Sendable {
                           metadata: ["records": "\(depth)", "segments": "\(sealed.count)"])
         }
         return Spool(directory: directory, lockDescriptor: lock, sealed: sealed, depth: depth, segmentBytes: segmentBytes,
-                     logger: logger, depthChanged: depthChanged)
+                     faults: faults, logger: logger, depthChanged: depthChanged)
     }
 
     /// Records appended and not yet acknowledged by a cluster through replay.
@@ -145,10 +150,10 @@ final class Spool: Sendable {
 
     /// Records that replay got `count` records of `segment` acknowledged, up to `offset`.
     func checkpoint(segment sequence: UInt64, offset: Int, replayed count: Int) async throws {
-        let directory = self.directory
+        let (directory, faults) = (self.directory, self.faults)
         try await onDedicatedThread("reward-spool-checkpoint") { () throws in
             try POSIXFile.writeAtomically(SpoolFormat.encodeCheckpoint(offset), directory: directory,
-                                          name: SpoolFormat.checkpointName(sequence))
+                                          name: SpoolFormat.checkpointName(sequence), faults: faults)
         }
         reduceDepth(by: count)
     }
