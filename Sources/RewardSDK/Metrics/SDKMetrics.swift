@@ -8,6 +8,8 @@ import RewardCore
 /// - `reward_sdk_grant_duration` (timer): how long `sendBonus` took, accepted grants only.
 /// - `reward_sdk_spool_depth` (gauge): spooled records not yet acknowledged through replay.
 /// - `reward_sdk_spool_replayed_total{cluster}`: records replayed and acknowledged.
+/// - `reward_sdk_spool_quarantined{kind}` (gauge): what the spool's quarantine holds; `refused`:
+///   records a cluster refused for good, `damaged`: segments kept because part could not be read.
 /// - `reward_sdk_cluster_health{cluster}` (gauge): 2 healthy, 1 probing, 0 out of rotation.
 /// - `reward_sdk_tokens_recorded_total`, `reward_sdk_tokens_dropped_total{reason}`,
 ///   `reward_sdk_token_insert_statements_total`: the token recorder.
@@ -30,6 +32,8 @@ struct SDKMetrics: Sendable {
     let grantDuration: CoreMetrics.Timer
     let spoolDepth: Gauge
     private let replayed: [Counter]
+    private let quarantinedRefused: Gauge
+    private let quarantinedDamaged: Gauge
     private let clusterHealth: [Gauge]
     let tokensRecorded: Counter
     let tokensDroppedQueueFull: Counter
@@ -57,6 +61,8 @@ struct SDKMetrics: Sendable {
         replayed = clusters.map {
             Counter(label: "reward_sdk_spool_replayed_total", dimensions: [("cluster", $0.rawValue)], factory: factory)
         }
+        quarantinedRefused = Gauge(label: "reward_sdk_spool_quarantined", dimensions: [("kind", "refused")], factory: factory)
+        quarantinedDamaged = Gauge(label: "reward_sdk_spool_quarantined", dimensions: [("kind", "damaged")], factory: factory)
         clusterHealth = clusters.map {
             Gauge(label: "reward_sdk_cluster_health", dimensions: [("cluster", $0.rawValue)], factory: factory)
         }
@@ -78,6 +84,11 @@ struct SDKMetrics: Sendable {
 
     func replayed(cluster: Int, count: Int) {
         replayed[cluster].increment(by: count)
+    }
+
+    func quarantine(_ counts: Spool.QuarantineCounts) {
+        quarantinedRefused.record(counts.refusedRecords)
+        quarantinedDamaged.record(counts.damagedSegments)
     }
 
     func health(cluster: Int, level: ClusterHealth.Level) {

@@ -128,11 +128,22 @@ enum POSIXFile {
             try sync(fd, path: temporary, faults: faults)
         } catch {
             close(fd)
+            unlink(temporary)  // a full disk keeps no half-written leftovers
             throw error
         }
         close(fd)
-        guard rename(temporary, final) == 0 else { throw error("rename", final) }
+        try rename(temporary, to: final)
         try syncDirectory(directory)
+    }
+
+    /// Renames a file within one file system (atomic; needs no free space).
+    static func rename(_ from: String, to: String) throws(SpoolError) {
+        #if canImport(Glibc)
+        let result = Glibc.rename(from, to)
+        #else
+        let result = Darwin.rename(from, to)
+        #endif
+        guard result == 0 else { throw error("rename", from) }
     }
 
     /// Removes a file; a file that is already gone is fine.

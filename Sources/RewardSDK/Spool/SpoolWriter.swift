@@ -164,7 +164,8 @@ private struct ActiveSegment {
                 try POSIXFile.writeAll(segment.fd, bytes, path: segment.path, faults: faults)
             } catch {
                 // Cut the partial frames off so the segment stays well-formed; if even that
-                // fails, sealing it leaves them as a torn tail that readers skip.
+                // fails, sealing it leaves them as a tail that readers skip when torn (whole frames
+                // in it would be replayed: duplicates of grants whose callers heard not_durable).
                 try? POSIXFile.truncate(segment.fd, to: segment.size, path: segment.path)
                 throw error
             }
@@ -197,17 +198,24 @@ private struct ActiveSegment {
         callbacks.sealed(segment.sequence)
     }
 
+    /// The open segment, or a new one whose header is durable. A new segment whose header cannot
+    /// be written (a full disk) is removed again, so failing appends leave no empty files behind.
     private mutating func openSegment() throws(SpoolError) -> (fd: Int32, path: String, size: Int) {
         if let open { return (open.fd, open.path, open.size) }
         let sequence = nextSequence
         nextSequence += 1
         let path = "\(directory)/\(SpoolFormat.segmentName(sequence))"
         let fd = try POSIXFile.createExclusive(path)
-        open = (sequence, fd, path, 0)
-        try POSIXFile.writeAll(fd, SpoolFormat.header, path: path, faults: faults)
-        try POSIXFile.sync(fd, path: path, faults: faults)
-        try POSIXFile.syncDirectory(directory)
-        open?.size = SpoolFormat.header.count
+        do throws(SpoolError) {
+            try POSIXFile.writeAll(fd, SpoolFormat.header, path: path, faults: faults)
+            try POSIXFile.sync(fd, path: path, faults: faults)
+            try POSIXFile.syncDirectory(directory)
+        } catch {
+            POSIXFile.closeFile(fd)
+            try? POSIXFile.remove(path)
+            throw error
+        }
+        open = (sequence, fd, path, SpoolFormat.header.count)
         return (fd, path, SpoolFormat.header.count)
     }
 }
