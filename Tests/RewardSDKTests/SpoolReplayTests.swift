@@ -157,9 +157,11 @@ extension SDKIntegrationTests {
             // What the spool holds is exactly what it answered: nothing refused is left to be replayed.
             #expect(try bed.spooledOrderIDs() == outcome.answered)
 
-            // A cluster returns: replay must free the disk it needs for its own checkpoints.
+            // A cluster returns: replay must free the disk it needs for its own checkpoints. (The window
+            // only bounds a stall: A's producer can take up to its 30 s message timeout to recover from
+            // the attempts queued while A was down.)
             try bed.a.cluster.setAllBrokersUp()
-            try await eventually(.seconds(40), interval: .milliseconds(100), "the full spool replayed") { client.spoolDepth == 0 }
+            try await eventually(.seconds(90), interval: .milliseconds(100), "the full spool replayed") { client.spoolDepth == 0 }
 
             // Something else fills the disk while no cluster answers; then space comes back.
             try bed.a.cluster.setAllBrokersDown()
@@ -173,7 +175,7 @@ extension SDKIntegrationTests {
             outcome.answered.formUnion(afterwards.answered)
 
             try bed.a.cluster.setAllBrokersUp()
-            try await eventually(.seconds(40), interval: .milliseconds(100), "the spool replayed again") { client.spoolDepth == 0 }
+            try await eventually(.seconds(90), interval: .milliseconds(100), "the spool replayed again") { client.spoolDepth == 0 }
             await client.shutdown()
 
             let delivered = Set(try await Self.copies(bed, .a).keys)
