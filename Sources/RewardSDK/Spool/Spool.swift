@@ -1,4 +1,3 @@
-import Foundation
 import Kafka
 import Logging
 import Synchronization
@@ -50,7 +49,7 @@ final class Spool: Sendable {
         var damagedSegments = 0
     }
 
-    private struct State {
+    struct State {
         var sealed: [UInt64]
         var depth: Int
         var quarantine: QuarantineCounts
@@ -59,7 +58,7 @@ final class Spool: Sendable {
     }
 
     /// The state, by reference, so the writer's callbacks can share it.
-    private final class Shared: Sendable {
+    final class Shared: Sendable {
         let mutex: Mutex<State>
         init(_ state: State) { mutex = Mutex(state) }
 
@@ -68,12 +67,12 @@ final class Spool: Sendable {
 
     let directory: String
     private let lockDescriptor: Int32
-    private let state: Shared
+    let state: Shared
     private let writer: SpoolWriter
-    private let logger: Logger
+    let logger: Logger
     private let depthChanged: @Sendable (Int) -> Void
 
-    private let faults: SpoolFaults
+    let faults: SpoolFaults
 
     private init(directory: String, lockDescriptor: Int32, recovered: Recovered, segmentBytes: Int,
                  faults: SpoolFaults, logger: Logger, depthChanged: @escaping @Sendable (Int) -> Void)
@@ -197,70 +196,6 @@ final class Spool: Sendable {
         state.withLock { state in state.sealed.removeAll { $0 == sequence } }
     }
 
-    /// Writes records a cluster refused for good to a new quarantine file, with a note saying who
-    /// refused each and why. Once this returns they are durable there and replay may pass them.
-    /// - Returns: the quarantine file's name.
-    /// - Throws: ``SpoolError`` when it could not be written (the records stay in their segment).
-    @discardableResult
-    func quarantine(_ refusals: [Refusal], from sequence: UInt64) async throws -> String {
-        let number = state.withLock { state in
-            defer { state.nextQuarantine += 1 }
-            return state.nextQuarantine
-        }
-        let log = refusals.reduce(into: SpoolFormat.header) { $0 += SpoolFormat.frame($1.record) }
-        let note = SpoolQuarantineNote(
-            kind: .refused, sourceSegment: SpoolFormat.segmentName(sequence), createdAt: Date(),
-            refusals: refusals.map { refusal in
-                SpoolQuarantineNote.Refusal(
-                    orderID: String(decoding: refusal.record.key, as: UTF8.self), topic: refusal.record.topic,
-                    cluster: refusal.cluster, code: "\(refusal.error.code)", message: refusal.error.message)
-            })
-        let (directory, faults) = (self.directory, self.faults)
-        try await onDedicatedThread("reward-spool-quarantine") { () throws in
-            // The note first: a crash between the two leaves a note without a file, removed on open.
-            try POSIXFile.writeAtomically(note.encoded(), directory: directory,
-                                          name: SpoolFormat.quarantineNoteName(number), faults: faults)
-            try POSIXFile.writeAtomically(log, directory: directory, name: SpoolFormat.quarantineName(number), faults: faults)
-        }
-        state.withLock { $0.quarantine.refusedRecords += refusals.count }
-        return SpoolFormat.quarantineName(number)
-    }
-
-    /// Keeps a damaged segment whose readable records were all replayed: renamed into the
-    /// quarantine (renaming needs no free space), its note listing the ranges it could not read.
-    /// - Returns: the quarantine file's name.
-    @discardableResult
-    func quarantine(damaged segment: LoadedSegment) async throws -> String {
-        let number = state.withLock { state in
-            defer { state.nextQuarantine += 1 }
-            return state.nextQuarantine
-        }
-        let note = SpoolQuarantineNote(
-            kind: .damaged, sourceSegment: SpoolFormat.segmentName(segment.sequence), createdAt: Date(),
-            unreadable: segment.damaged.map(SpoolQuarantineNote.ByteRange.init), tornBytes: segment.tornBytes,
-            recoveredFrames: segment.frames)
-        let (directory, faults, logger) = (self.directory, self.faults, self.logger)
-        try await onDedicatedThread("reward-spool-quarantine") { () throws in
-            let name = SpoolFormat.quarantineName(number)
-            do {
-                try POSIXFile.writeAtomically(note.encoded(), directory: directory,
-                                              name: SpoolFormat.quarantineNoteName(number), faults: faults)
-            } catch {
-                // The file alone still shows its damage to a reader; keeping it matters more than the note.
-                logger.warning("spool quarantine note could not be written; the damaged segment is kept without it",
-                               metadata: ["segment": "\(segment.sequence)", "error": "\(error)"])
-            }
-            try POSIXFile.rename("\(directory)/\(SpoolFormat.segmentName(segment.sequence))", to: "\(directory)/\(name)")
-            try POSIXFile.remove("\(directory)/\(SpoolFormat.checkpointName(segment.sequence))")
-            try POSIXFile.syncDirectory(directory)
-        }
-        state.withLock { state in
-            state.sealed.removeAll { $0 == segment.sequence }
-            state.quarantine.damagedSegments += 1
-        }
-        return SpoolFormat.quarantineName(number)
-    }
-
     /// Commits what is queued, closes the active segment and releases the directory lock.
     func close() async {
         let first = state.withLock { state -> Bool in
@@ -270,94 +205,5 @@ final class Spool: Sendable {
         guard first else { return }
         await writer.close()
         POSIXFile.closeFile(lockDescriptor)
-    }
-
-    // MARK: Recovery and reading (dedicated thread)
-
-    /// What an earlier process left in the directory.
-    struct Recovered: Sendable {
-        var sealed: [UInt64] = []
-        var depth = 0
-        var quarantine = QuarantineCounts()
-        var nextQuarantine: UInt64 = 1
-    }
-
-    /// Lists the segments a previous process left, cleans up leftovers, and counts what is
-    /// unreplayed and what is in the quarantine.
-    private static func recover(directory: String, logger: Logger) throws(SpoolError) -> Recovered {
-        let names = try POSIXFile.list(directory)
-        for name in names where name.hasSuffix(".tmp") {
-            try POSIXFile.remove("\(directory)/\(name)")
-        }
-        let sequences = names.compactMap(SpoolFormat.sequence(ofSegment:)).sorted()
-        let present = Set(sequences)
-        for name in names where name.hasSuffix(".ack") {
-            // A checkpoint whose segment was already retired (crash between the two unlinks).
-            let segment = String(name.dropLast(4)) + ".log"
-            if let sequence = SpoolFormat.sequence(ofSegment: segment), !present.contains(sequence) {
-                try POSIXFile.remove("\(directory)/\(name)")
-            }
-        }
-        var recovered = Recovered()
-        let quarantined = Set(names.filter { $0.hasPrefix("quarantine-") && $0.hasSuffix(".log") })
-        for name in names {
-            guard let number = SpoolFormat.number(ofQuarantine: name) else { continue }
-            recovered.nextQuarantine = max(recovered.nextQuarantine, number + 1)
-            if name.hasSuffix(".json"), !quarantined.contains(SpoolFormat.quarantineName(number)) {
-                // A crash between a quarantine's note and its file: the records are still in their segment.
-                try POSIXFile.remove("\(directory)/\(name)")
-            }
-        }
-        for name in quarantined {
-            guard let number = SpoolFormat.number(ofQuarantine: name) else { continue }
-            let note = try POSIXFile.readAll("\(directory)/\(SpoolFormat.quarantineNoteName(number))")
-                .flatMap(SpoolQuarantineNote.decode)
-            if note?.kind == .damaged {
-                recovered.quarantine.damagedSegments += 1
-                continue
-            }
-            let scan = SpoolFormat.scan(try POSIXFile.readAll("\(directory)/\(name)") ?? [])
-            if note == nil, scan.isDamaged {
-                recovered.quarantine.damagedSegments += 1  // its note is gone; the file shows what it is
-            } else {
-                recovered.quarantine.refusedRecords += scan.frames.count
-            }
-        }
-        for sequence in sequences {
-            let segment = try read(directory: directory, sequence: sequence, logger: logger)
-            if segment.tornBytes > 0 {
-                logger.warning("spool segment ends in a torn record (a crash mid-write); it was never acknowledged and is ignored",
-                               metadata: ["segment": "\(sequence)", "bytes": "\(segment.tornBytes)"])
-            }
-            if segment.isDamaged {
-                logger.error("spool segment is damaged: what can be read is replayed, then the segment is kept in the quarantine",
-                             metadata: ["segment": "\(sequence)", "unreadable": "\(segment.damaged)", "readable": "\(segment.frames)"])
-            }
-            recovered.depth += segment.items.count
-            recovered.sealed.append(sequence)
-        }
-        return recovered
-    }
-
-    /// Scans a whole segment and decodes the frames after its checkpoint.
-    private static func read(directory: String, sequence: UInt64, logger: Logger) throws(SpoolError) -> LoadedSegment {
-        let bytes = try POSIXFile.readAll("\(directory)/\(SpoolFormat.segmentName(sequence))") ?? []
-        var start = 0
-        if let checkpoint = try POSIXFile.readAll("\(directory)/\(SpoolFormat.checkpointName(sequence))") {
-            if let offset = SpoolFormat.decodeCheckpoint(checkpoint), offset <= bytes.count {
-                start = offset
-            } else {
-                logger.warning("spool checkpoint is damaged; replaying its segment from the start (duplicates, no loss)",
-                               metadata: ["segment": "\(sequence)"])
-            }
-        }
-        let scan = SpoolFormat.scan(bytes)
-        var items: [ReplayItem] = []
-        for frame in scan.frames where frame.endOffset > start {
-            // The scan keeps only frames whose payload is well-formed, so this does not throw.
-            items.append(ReplayItem(record: try SpoolRecord.decode(frame.payload), endOffset: frame.endOffset))
-        }
-        return LoadedSegment(sequence: sequence, items: items, damaged: scan.damaged, tornBytes: scan.tornBytes,
-                             frames: scan.frames.count)
     }
 }

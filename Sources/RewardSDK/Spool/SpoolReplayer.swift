@@ -1,4 +1,3 @@
-import Kafka
 import Logging
 import Synchronization
 
@@ -23,12 +22,12 @@ final class SpoolReplayer: Sendable {
         var retryInterval: Duration
     }
 
-    private let spool: Spool
-    private let router: ClusterRouter
-    private let links: [ClusterLink]
-    private let options: Options
-    private let logger: Logger
-    private let metrics: SDKMetrics
+    let spool: Spool
+    let router: ClusterRouter
+    let links: [ClusterLink]
+    let options: Options
+    let logger: Logger
+    let metrics: SDKMetrics
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(spool: Spool, router: ClusterRouter, links: [ClusterLink], options: Options, logger: Logger, metrics: SDKMetrics) {
@@ -55,17 +54,22 @@ final class SpoolReplayer: Sendable {
     }
 
     /// The segment being replayed: its records, which are done, and how far its checkpoint is.
-    private struct Current {
+    struct Current {
         var segment: Spool.LoadedSegment
         var progress: ReplayProgress
         var checkpointed = 0
     }
 
+    /// Whether the last batch or checkpoint failed, so a lasting failure is logged once, not per try.
+    struct Streaks {
+        var delivery = false
+        var checkpoint = false
+    }
+
     private func run() async {
         metrics.quarantine(spool.quarantine)
         var current: Current?
-        var failing = false
-        var checkpointFailing = false
+        var streaks = Streaks()
         while !Task.isCancelled {
             guard spool.depth > 0 || spool.hasSealedSegments else {
                 await pause(options.idleInterval)
@@ -104,80 +108,10 @@ final class SpoolReplayer: Sendable {
                 }
                 continue
             }
-
-            let indices = replay.progress.pending(limit: permit.probe ? 1 : options.batchSize)
-            let link = links[permit.cluster]
-            let result = await link.deliver(batch: indices.map { replay.segment.items[$0].record },
-                                            deadline: MonotonicClock.now() + options.acknowledgementTimeout.nanoseconds)
-            var acknowledged: [Int] = []
-            var refused: [(index: Int, refusal: Spool.Refusal)] = []
-            var failed = 0
-            for (index, outcome) in zip(indices, result.outcomes) {
-                if outcome.isAcknowledged {
-                    acknowledged.append(index)
-                } else if case .failed(let error) = outcome, error.isPermanent {
-                    refused.append((index, Spool.Refusal(record: replay.segment.items[index].record, cluster: link.name.rawValue,
-                                                         error: error)))
-                } else {
-                    failed += 1
-                }
-            }
-            // A cluster that answered every record, storing or refusing it, is healthy.
-            router.report(permit, success: failed == 0)
-
-            var done = acknowledged
-            if !refused.isEmpty {
-                do {
-                    let file = try await spool.quarantine(refused.map(\.refusal), from: replay.segment.sequence)
-                    done += refused.map(\.index)
-                    metrics.quarantine(spool.quarantine)
-                    logger.error("records a cluster refused for good moved to the spool quarantine; they are not retried", metadata: [
-                        "cluster": "\(link.name)", "records": "\(refused.count)", "file": "\(file)",
-                        "codes": "\(Set(refused.map { "\($0.refusal.error.code)" }).sorted().joined(separator: ","))",
-                    ])
-                } catch {
-                    failed += refused.count
-                    logger.error("spool quarantine could not be written; the refused records stay in the spool and are sent again",
-                                 metadata: ["segment": "\(replay.segment.sequence)", "error": "\(error)"])
-                }
-            }
-            replay.progress.complete(done)
-            spool.settled(done.count)
-            metrics.replayed(cluster: permit.cluster, count: acknowledged.count)
-
-            if replay.progress.prefix > replay.checkpointed, !replay.progress.isComplete {
-                do {
-                    try await spool.checkpoint(segment: replay.segment.sequence,
-                                               offset: replay.segment.items[replay.progress.prefix - 1].endOffset)
-                    replay.checkpointed = replay.progress.prefix
-                    if checkpointFailing {
-                        logger.info("spool checkpoints are written again", metadata: ["segment": "\(replay.segment.sequence)"])
-                        checkpointFailing = false
-                    }
-                } catch {
-                    // Replay goes on from memory; only a crash now would resend what the checkpoint covers.
-                    if !checkpointFailing {
-                        logger.warning("spool checkpoint could not be written; replay goes on (a crash would resend some records)",
-                                       metadata: ["segment": "\(replay.segment.sequence)", "error": "\(error)"])
-                        checkpointFailing = true
-                    }
-                }
-            }
+            let failed = await sendBatch(&replay, permit: permit, streaks: &streaks)
+            await moveCheckpoint(&replay, streaks: &streaks)
             current = replay
-
-            if failed > 0 {
-                if !failing {
-                    logger.warning("spool replay failed; retrying what was not acknowledged while the spool keeps it", metadata: [
-                        "cluster": "\(link.name)", "acknowledged": "\(acknowledged.count)", "batch": "\(result.total)",
-                        "error": "\(result.firstError ?? "unknown")",
-                    ])
-                    failing = true
-                }
-                await pause(options.retryInterval)
-            } else if failing {
-                logger.info("spool replay resumed", metadata: ["cluster": "\(link.name)"])
-                failing = false
-            }
+            if failed { await pause(options.retryInterval) }
         }
     }
 
