@@ -62,4 +62,68 @@ struct DrainSpoolTests {
         let missing = try await admin.run(["drain-spool", "--directory", spool + "-nope"])
         #expect(missing.status != 0 && missing.errorOutput.contains("spool_missing"))
     }
+
+    @Test("--list shows segments and the quarantine with counts and reasons; --execute replays past damage and refusals")
+    func listsSegmentsAndQuarantine() async throws {
+        let harness = try LaneHarness()
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueTestName("listed-spool")).path
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        for name in [ClusterName.a, .b] { try harness.cluster(name).cluster.setAllBrokersDown() }
+        let catalog = try RewardCatalog.load(from: "\(TestEnvironment.repositoryRoot)/ops/config/reward-types.json")
+        let configuration = RewardClientConfiguration(
+            clusters: [ClusterName.a, .b].map { .init(name: $0, bootstrapServers: harness.cluster($0).bootstrapServers, weight: 1) },
+            catalog: catalog, keyRing: LaneHarness.keyRing, spoolDirectory: spool)
+        let client = try await RewardClient(configuration: configuration, logger: makeTestLogger("dead-host", level: .critical),
+                                            metrics: NOOPMetricsHandler.instance)
+        let count = 120
+        for index in 0..<count {
+            _ = try await client.sendBonus(activity: Activity(id: "fest", sceneID: "rain"),
+                                           user: User(id: "u\(index)", deviceID: "d\(index)", appID: "app"),
+                                           bonus: BonusContent(rewardType: "cash_red_envelope", amount: 5, extensions: [:]),
+                                           orderID: OrderID("listed-\(index)"))
+        }
+        await client.shutdown()
+        for name in [ClusterName.a, .b] { try harness.cluster(name).cluster.setAllBrokersUp() }
+
+        // One flipped byte in the middle of the segment.
+        let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: spool).first { $0.hasPrefix("segment-") })
+        let path = "\(spool)/\(segment)"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count / 2] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let admin = try AdminProcess(database: nil, harness: harness).adding(["REWARD_SDK_WEIGHTS": "A:1,B:0"])
+        let before = try await admin.run(["drain-spool", "--directory", spool, "--list"])
+        #expect(before.status == 0, "\(before.errorOutput.suffix(1_500))")
+        #expect(before.output.contains(segment) && before.output.contains("damaged: unreadable bytes"), "\(before.output)")
+        #expect(before.output.contains("1 segment(s) with \(count - 1) grants no cluster acknowledged"), "\(before.output)")
+
+        // The cluster refuses the first produce request for good: its records go to the quarantine.
+        harness.cluster(.a).cluster.pushRequestErrors(.produce, [.topicAuthorizationFailed])
+        let replay = try await admin.run(["drain-spool", "--directory", spool, "--execute", "--timeout", "120"])
+        #expect(replay.status == 0, "\(replay.errorOutput.suffix(1_500))")
+        #expect(replay.output.contains("quarantined (see --list)"), "\(replay.output.suffix(400))")
+
+        let listed = try await admin.run(["drain-spool", "--directory", spool, "--list", "--json"])
+        #expect(listed.status == 0, "\(listed.errorOutput.suffix(1_500))")
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let entries = try decoder.decode([SpoolInspection.Entry].self, from: Data(listed.output.utf8))
+        #expect(entries.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.damaged, .refused], "\(entries.map(\.file))")
+        let refused = try #require(entries.first { $0.kind == .refused })
+        #expect(refused.records > 0 && refused.refusals.count == refused.records)
+        #expect(refused.refusals.allSatisfy { $0.code == "TOPIC_AUTHORIZATION_FAILED" && $0.cluster == "A" })
+        let damaged = try #require(entries.first { $0.kind == .damaged })
+        #expect(damaged.records == count - 1 && damaged.unreadable.count == 1 && damaged.sourceSegment == segment)
+
+        let delivered = try await harness.readAll(.a, topic: "reward-cash", expecting: count - 1 - refused.records)
+        let orders = Set(delivered.compactMap { try? BonusEvent.decode($0.value).orderID.rawValue })
+        #expect(orders.count == count - 1 - refused.records)
+        #expect(orders.isDisjoint(with: refused.refusals.map(\.orderID)))
+
+        let table = try await admin.run(["drain-spool", "--directory", spool, "--list"])
+        #expect(table.output.contains("quarantine:refused"), "\(table.output)")
+        #expect(table.output.contains("refused: A TOPIC_AUTHORIZATION_FAILED x\(refused.records)"), "\(table.output)")
+        #expect(table.output.contains("0 segment(s) with 0 grants"), "\(table.output)")
+    }
 }

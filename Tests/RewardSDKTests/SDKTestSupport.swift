@@ -79,6 +79,11 @@ final class SDKTestBed: Sendable {
 
     /// Every record stored on the SDK's topics of one cluster, decoded.
     func events(_ name: ClusterName) async throws -> [BonusEvent] {
+        try await messages(name).map { try BonusEvent.decode($0.value) }
+    }
+
+    /// Every record stored on the SDK's topics of one cluster, as stored (key, value, partition).
+    func messages(_ name: ClusterName) async throws -> [KafkaConsumerMessage] {
         let kafka = cluster(name)
         let admin = try KafkaAdmin(bootstrapServers: kafka.bootstrapServers, clientID: "sdk-test-drain", logger: logger)
         var ends: [KafkaTopicPartition: Int64] = [:]
@@ -93,10 +98,10 @@ final class SDKTestBed: Sendable {
         let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(group: uniqueTestName("drain")), logger: logger)
         try consumer.assign(Dictionary(uniqueKeysWithValues: ends.keys.map { ($0, Int64(0)) }))
         let remaining = TestBox(ends)
-        let events = try await withDeadline(.seconds(60), "draining cluster \(name)") {
-            var events: [BonusEvent] = []
+        let messages = try await withDeadline(.seconds(60), "draining cluster \(name)") {
+            var messages: [KafkaConsumerMessage] = []
             for try await message in consumer.messages {
-                events.append(try BonusEvent.decode(message.value))
+                messages.append(message)
                 let done = remaining.withLock { remaining -> Bool in
                     if let end = remaining[message.topicPartition], message.offset + 1 >= end {
                         remaining[message.topicPartition] = nil
@@ -105,17 +110,73 @@ final class SDKTestBed: Sendable {
                 }
                 if done { break }
             }
-            return events
+            return messages
         }
         await consumer.close()
-        return events
+        return messages
     }
 
-    /// Segment files in the spool directory.
+    /// Segment files in the spool directory (quarantined files are not segments).
     func spoolSegments() throws -> [String] {
         guard FileManager.default.fileExists(atPath: spoolDirectory) else { return [] }
-        return try FileManager.default.contentsOfDirectory(atPath: spoolDirectory).filter { $0.hasSuffix(".log") }
+        return try FileManager.default.contentsOfDirectory(atPath: spoolDirectory)
+            .filter { $0.hasPrefix("segment-") && $0.hasSuffix(".log") }
     }
+
+    /// The order ids of every record the spool's segments hold.
+    func spooledOrderIDs() throws -> Set<String> {
+        try Set(spoolSegments().flatMap { name -> [String] in
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(spoolDirectory)/\(name)")))
+            return try SpoolFormat.scan(bytes).frames.map { try SpoolRecord.decode($0.payload).orderID }
+        })
+    }
+
+    /// Quarantine files (`quarantine-….log`) in the spool directory, sorted.
+    func quarantineFiles() throws -> [String] {
+        guard FileManager.default.fileExists(atPath: spoolDirectory) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: spoolDirectory)
+            .filter { $0.hasPrefix("quarantine-") && $0.hasSuffix(".log") }.sorted()
+    }
+
+    /// The records that verify in the quarantine files.
+    func quarantinedRecords() throws -> [SpoolRecord] {
+        try quarantineFiles().flatMap { name -> [SpoolRecord] in
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(spoolDirectory)/\(name)")))
+            return try SpoolFormat.scan(bytes).frames.map { try SpoolRecord.decode($0.payload) }
+        }
+    }
+
+    /// The record ``RewardClient`` spools for `grant` (what a process that died left behind).
+    func spoolRecord(_ grant: SampleGrant) throws -> SpoolRecord {
+        let type = try catalog.validate(grant.bonus)
+        let now = Date()
+        let token = keyRing.mint(orderID: grant.orderID, userID: grant.user.id, rewardType: type.id, amount: grant.bonus.amount,
+                                 activityID: grant.activity.id, issuedAt: now)
+        let event = BonusEvent(orderID: grant.orderID, activity: grant.activity, user: grant.user, bonus: grant.bonus,
+                               lane: type.lane, grantedAtMilliseconds: Int64(now.timeIntervalSince1970 * 1000), token: token.encoded)
+        return SpoolRecord(topic: "reward-\(type.lane.rawValue)", key: event.key, value: event.encoded())
+    }
+
+    /// Writes `records`, in this order, as one sealed segment of the spool directory.
+    /// - Returns: the segment's path and where each record's frame starts.
+    @discardableResult
+    func writeSegment(_ records: [SpoolRecord], sequence: UInt64 = 1) throws -> (path: String, frameStarts: [Int]) {
+        try FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)
+        var bytes = SpoolFormat.header
+        var starts: [Int] = []
+        for record in records {
+            starts.append(bytes.count)
+            bytes += SpoolFormat.frame(record)
+        }
+        let path = "\(spoolDirectory)/\(SpoolFormat.segmentName(sequence))"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return (path, starts)
+    }
+}
+
+extension SpoolRecord {
+    /// The order id (the record's key).
+    var orderID: String { String(decoding: key, as: UTF8.self) }
 }
 
 /// A valid grant, numbered: alternating cash and goods lanes so both topics are used.

@@ -104,7 +104,8 @@ struct SpoolTests {
         let sequence = try #require(await spool.oldestSealedSegment(sealActive: true))
         let loaded = try await spool.load(segment: sequence)
         #expect(loaded.items.count == 50)
-        try await spool.checkpoint(segment: sequence, offset: loaded.items[19].endOffset, replayed: 20)
+        try await spool.checkpoint(segment: sequence, offset: loaded.items[19].endOffset)
+        spool.settled(20)
         #expect(spool.depth == 30)
         try await spool.append(Self.record(50))  // goes to a new segment
         await spool.close()
@@ -113,7 +114,7 @@ struct SpoolTests {
         #expect(reopened.depth == 31)
         let rest = try await reopened.load(segment: sequence)
         #expect(rest.items.map(\.record) == (20..<50).map(Self.record))
-        try await reopened.retire(segment: sequence, skipped: 0)
+        try await reopened.retire(segment: sequence)
         await reopened.close()
 
         let third = try await open()
@@ -127,9 +128,11 @@ struct SpoolTests {
         var frame: [UInt8] = []
         SpoolFormat.appendFrame(Self.record(1).encoded(), to: &frame)
         #expect(SpoolFormat.frame(Self.record(1)) == frame, "built in place or from the payload: the same bytes")
-        let scan = try? SpoolFormat.scan(SpoolFormat.header + frame)
-        #expect(scan?.frames.count == 1 && scan?.tornBytes == 0)
-        #expect(throws: SpoolError.self) { try SpoolFormat.scan(Array("NOTASPOOL".utf8)) }
+        let scan = SpoolFormat.scan(SpoolFormat.header + frame)
+        #expect(scan.frames.count == 1 && scan.tornBytes == 0 && !scan.isDamaged)
+        let foreign = SpoolFormat.scan(Array("NOTASPOOL".utf8))
+        #expect(foreign.frames.isEmpty && foreign.damaged == [0..<8], "a bad header is damage, never a clean empty segment")
+        #expect(SpoolFormat.scan(Array(SpoolFormat.header.prefix(5))).headerIncomplete)
         #expect(SpoolFormat.decodeCheckpoint(SpoolFormat.encodeCheckpoint(123_456)) == 123_456)
         var damaged = SpoolFormat.encodeCheckpoint(123_456)
         damaged[3] ^= 1

@@ -33,6 +33,18 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         /// The cluster does not implement the request (librdkafka's mock clusters lack most admin APIs).
         public static let unsupportedFeature = Code(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE)
         public static let messageSizeTooLarge = Code(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+        public static let invalidMessageSize = Code(RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE)
+        public static let recordListTooLarge = Code(RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE)
+        /// The broker refused a record as malformed (a null key on a compacted topic, a bad timestamp...).
+        public static let invalidRecord = Code(RD_KAFKA_RESP_ERR_INVALID_RECORD)
+        public static let invalidTimestamp = Code(RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP)
+        /// The topic name is not a valid Kafka topic name.
+        public static let invalidTopic = Code(RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION)
+        public static let topicAuthorizationFailed = Code(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+        public static let clusterAuthorizationFailed = Code(RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED)
+        public static let policyViolation = Code(RD_KAFKA_RESP_ERR_POLICY_VIOLATION)
+        public static let unsupportedForMessageFormat = Code(RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT)
+        public static let unsupportedCompressionType = Code(RD_KAFKA_RESP_ERR_UNSUPPORTED_COMPRESSION_TYPE)
         public static let purgedFromQueue = Code(RD_KAFKA_RESP_ERR__PURGE_QUEUE)
         public static let purgedInFlight = Code(RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
         public static let fatal = Code(RD_KAFKA_RESP_ERR__FATAL)
@@ -70,11 +82,26 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.isFatal = isFatal
     }
 
+    /// The cluster refused the record and will refuse it again however often it is sent: the record
+    /// is too large or malformed, or the topic does not exist or may not be written by this client.
+    /// Sending it again loops; it needs a person (the SDK's spool replay quarantines it). A fatal
+    /// error is never permanent in this sense: it is the client that must be rebuilt, not the record.
+    public var isPermanent: Bool { !isFatal && !isRetriable && Code.permanent.contains(code) }
+
     public var description: String {
         var flags = ""
         if isFatal { flags = " (fatal)" } else if isRetriable { flags = " (retriable)" }
         return "KafkaError \(code)\(flags): \(message)"
     }
+}
+
+extension KafkaError.Code {
+    /// Codes a producer gets for a record that no retry will change (see ``KafkaError/isPermanent``).
+    static let permanent: Set<KafkaError.Code> = [
+        .messageSizeTooLarge, .recordListTooLarge, .invalidRecord, .invalidTimestamp, .invalidTopic,
+        .topicAuthorizationFailed, .clusterAuthorizationFailed, .policyViolation, .unsupportedForMessageFormat,
+        .unsupportedCompressionType, .unknownTopicOrPartition, .unknownTopic, .unknownPartition, .invalidMessageSize,
+    ]
 }
 
 extension KafkaError {

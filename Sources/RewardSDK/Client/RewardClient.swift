@@ -56,7 +56,7 @@ public final class RewardClient: Sendable {
         let spool: Spool
         do {
             spool = try await Spool.open(directory: configuration.spool.directory, segmentBytes: configuration.spool.segmentBytes,
-                                         logger: logger, depthChanged: { depthGauge.record($0) })
+                                         logger: logger, faults: configuration.spool.faults, depthChanged: { depthGauge.record($0) })
         } catch let error as SpoolError {
             throw ConfigurationError(code: error.code == .locked ? "sdk.spool.locked" : "sdk.spool.unusable", message: error.message)
         }

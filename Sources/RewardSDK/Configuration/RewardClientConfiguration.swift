@@ -82,6 +82,8 @@ public struct RewardClientConfiguration: Sendable {
         public var directory: String
         /// A segment is sealed (and can be replayed and deleted) once it reaches this size. Default 16 MiB.
         public var segmentBytes: Int = 16 << 20
+        /// Test hooks (a full disk, a failing sync); empty in production.
+        var faults = SpoolFaults.none
 
         public init(directory: String) {
             self.directory = directory

@@ -56,24 +56,25 @@ final class ClusterLink: Sendable {
         }
     }
 
-    /// Produces every record and waits until all are acknowledged or `deadline` passes.
+    /// Produces every record and waits until each has a result or `deadline` passes.
+    /// - Returns: each record's outcome, in `batch` order (spool replay resends only the failed ones).
     func deliver(batch: [SpoolRecord], deadline: UInt64) async -> BatchDelivery.BatchResult {
-        guard !batch.isEmpty else { return BatchDelivery.BatchResult(acknowledged: 0, total: 0) }
+        guard !batch.isEmpty else { return BatchDelivery.BatchResult(outcomes: []) }
         let (producer, generation) = current.withLock { ($0.producer, $0.generation) }
         return await withUnsafeContinuation { continuation in
             let delivery = BatchDelivery(count: batch.count, continuation: continuation)
-            for record in batch {
+            for (index, record) in batch.enumerated() {
                 do throws(KafkaError) {
                     try producer.send(KafkaProducerMessage(topic: record.topic, key: record.key, value: record.value)) { [self] result in
                         switch result {
-                        case .success: delivery.record(.acknowledged)
+                        case .success: delivery.record(index, .acknowledged)
                         case .failure(let error):
                             if error.isFatal { rebuild(after: generation, error) }
-                            delivery.record(.failed(error))
+                            delivery.record(index, .failed(error))
                         }
                     }
                 } catch {
-                    delivery.record(.failed(error))
+                    delivery.record(index, .failed(error))
                 }
             }
             scheduler.schedule(delivery, deadline: deadline)

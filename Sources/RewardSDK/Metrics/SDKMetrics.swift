@@ -8,6 +8,8 @@ import RewardCore
 /// - `reward_sdk_grant_duration` (timer): how long `sendBonus` took, accepted grants only.
 /// - `reward_sdk_spool_depth` (gauge): spooled records not yet acknowledged through replay.
 /// - `reward_sdk_spool_replayed_total{cluster}`: records replayed and acknowledged.
+/// - `reward_sdk_spool_quarantined{kind}` (gauge): what the spool's quarantine holds; `refused`:
+///   records a cluster refused for good, `damaged`: segments kept because part could not be read.
 /// - `reward_sdk_cluster_health{cluster}` (gauge): 2 healthy, 1 probing, 0 out of rotation.
 /// - `reward_sdk_hedged_total{cluster}`: grants also sent to this cluster after the first was slow or failed.
 /// - `reward_sdk_tokens_recorded_total`, `reward_sdk_tokens_dropped_total{reason}`,
@@ -32,6 +34,8 @@ struct SDKMetrics: Sendable {
     let spoolDepth: Gauge
     private let replayed: [Counter]
     private let hedges: [Counter]
+    private let quarantinedRefused: Gauge
+    private let quarantinedDamaged: Gauge
     private let clusterHealth: [Gauge]
     let tokensRecorded: Counter
     let tokensDroppedQueueFull: Counter
@@ -62,6 +66,8 @@ struct SDKMetrics: Sendable {
         hedges = clusters.map {
             Counter(label: "reward_sdk_hedged_total", dimensions: [("cluster", $0.rawValue)], factory: factory)
         }
+        quarantinedRefused = Gauge(label: "reward_sdk_spool_quarantined", dimensions: [("kind", "refused")], factory: factory)
+        quarantinedDamaged = Gauge(label: "reward_sdk_spool_quarantined", dimensions: [("kind", "damaged")], factory: factory)
         clusterHealth = clusters.map {
             Gauge(label: "reward_sdk_cluster_health", dimensions: [("cluster", $0.rawValue)], factory: factory)
         }
@@ -88,6 +94,11 @@ struct SDKMetrics: Sendable {
     /// A grant also sent to `cluster` because the first cluster was slow or failed.
     func hedged(cluster: Int) {
         hedges[cluster].increment()
+    }
+
+    func quarantine(_ counts: Spool.QuarantineCounts) {
+        quarantinedRefused.record(counts.refusedRecords)
+        quarantinedDamaged.record(counts.damagedSegments)
     }
 
     func health(cluster: Int, level: ClusterHealth.Level) {

@@ -45,11 +45,20 @@ enum POSIXFile {
         return fd
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SpoolError) {
+    /// Writes all of `bytes` at the file's offset, retrying short writes and `EINTR`.
+    /// - Throws: ``SpoolError`` ``SpoolError/Code/io`` (with `ENOSPC` when the disk is full); part of
+    ///   `bytes` may have been written.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String, faults: SpoolFaults) throws(SpoolError) {
+        var end = bytes.count
+        var injected: Int32?
+        if let fault = faults.write?(path, bytes.count), fault.allowed < bytes.count {
+            end = max(0, fault.allowed)
+            injected = fault.errno
+        }
         var written = 0
-        while written < bytes.count {
+        while written < end {
             let result = bytes.withUnsafeBytes { buffer in
-                write(fd, buffer.baseAddress! + written, buffer.count - written)
+                write(fd, buffer.baseAddress! + written, end - written)
             }
             if result < 0 {
                 if errno == EINTR { continue }
@@ -57,10 +66,12 @@ enum POSIXFile {
             }
             written += result
         }
+        if let injected { throw error("write", path, injected) }
     }
 
     /// Makes written data durable (`fdatasync`; `fsync` where there is none).
-    static func sync(_ fd: Int32, path: String) throws(SpoolError) {
+    static func sync(_ fd: Int32, path: String, faults: SpoolFaults) throws(SpoolError) {
+        if let injected = faults.sync?(path) { throw error("fdatasync", path, injected) }
         #if canImport(Glibc)
         let result = fdatasync(fd)
         #else
@@ -107,21 +118,32 @@ enum POSIXFile {
     }
 
     /// Replaces `name` in `directory` with `bytes` so that a crash leaves the old or the new file, whole.
-    static func writeAtomically(_ bytes: [UInt8], directory: String, name: String) throws(SpoolError) {
+    static func writeAtomically(_ bytes: [UInt8], directory: String, name: String, faults: SpoolFaults) throws(SpoolError) {
         let temporary = "\(directory)/\(name).tmp"
         let final = "\(directory)/\(name)"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw error("open", temporary) }
         do {
-            try writeAll(fd, bytes, path: temporary)
-            try sync(fd, path: temporary)
+            try writeAll(fd, bytes, path: temporary, faults: faults)
+            try sync(fd, path: temporary, faults: faults)
         } catch {
             close(fd)
+            unlink(temporary)  // a full disk keeps no half-written leftovers
             throw error
         }
         close(fd)
-        guard rename(temporary, final) == 0 else { throw error("rename", final) }
+        try rename(temporary, to: final)
         try syncDirectory(directory)
+    }
+
+    /// Renames a file within one file system (atomic; needs no free space).
+    static func rename(_ from: String, to: String) throws(SpoolError) {
+        #if canImport(Glibc)
+        let result = Glibc.rename(from, to)
+        #else
+        let result = Darwin.rename(from, to)
+        #endif
+        guard result == 0 else { throw error("rename", from) }
     }
 
     /// Removes a file; a file that is already gone is fine.

@@ -1,3 +1,4 @@
+import Kafka
 import Logging
 import Synchronization
 
@@ -8,6 +9,10 @@ import Synchronization
 /// segments are read back by ``SpoolReplayer``, which checkpoints its progress per segment and
 /// deletes a segment once every record in it was acknowledged by a cluster. A process that
 /// starts on a directory a crashed one left behind replays everything still in it.
+///
+/// What replay cannot deliver is never deleted: records a cluster refused for good and segments
+/// with damage in the middle move to the quarantine (`quarantine-<n>.log` with a note saying why,
+/// see ``SpoolQuarantineNote``), for a person to look at (`reward-admin drain-spool --list`).
 final class Spool: Sendable {
     /// A record read back for replay, with the offset replay resumes at once it is acknowledged.
     struct ReplayItem: Sendable {
@@ -15,22 +20,45 @@ final class Spool: Sendable {
         var endOffset: Int
     }
 
-    /// One sealed segment's unreplayed records.
+    /// One sealed segment's unreplayed records, and what of it could not be read.
     struct LoadedSegment: Sendable {
         var sequence: UInt64
         var items: [ReplayItem]
-        /// Frames that passed their CRC but could not be decoded (skipped, logged).
-        var undecodable: Int
+        /// Byte ranges that could not be read (the frames after each were); a damaged segment is
+        /// quarantined instead of deleted once its readable records are replayed.
+        var damaged: [Range<Int>] = []
+        var tornBytes: Int = 0
+        /// Frames that could be read, replayed earlier or not.
+        var frames: Int = 0
+
+        var isDamaged: Bool { !damaged.isEmpty }
     }
 
-    private struct State {
+    /// A record a cluster refused for good, and why.
+    struct Refusal: Sendable {
+        var record: SpoolRecord
+        var cluster: String
+        var error: KafkaError
+    }
+
+    /// What the quarantine holds.
+    struct QuarantineCounts: Sendable, Equatable {
+        /// Records a cluster refused for good.
+        var refusedRecords = 0
+        /// Segments kept because part of them could not be read.
+        var damagedSegments = 0
+    }
+
+    struct State {
         var sealed: [UInt64]
         var depth: Int
+        var quarantine: QuarantineCounts
+        var nextQuarantine: UInt64
         var closed = false
     }
 
     /// The state, by reference, so the writer's callbacks can share it.
-    private final class Shared: Sendable {
+    final class Shared: Sendable {
         let mutex: Mutex<State>
         init(_ state: State) { mutex = Mutex(state) }
 
@@ -39,22 +67,28 @@ final class Spool: Sendable {
 
     let directory: String
     private let lockDescriptor: Int32
-    private let state: Shared
+    let state: Shared
     private let writer: SpoolWriter
-    private let logger: Logger
+    let logger: Logger
     private let depthChanged: @Sendable (Int) -> Void
 
-    private init(directory: String, lockDescriptor: Int32, sealed: [UInt64], depth: Int, segmentBytes: Int,
-                 logger: Logger, depthChanged: @escaping @Sendable (Int) -> Void)
+    let faults: SpoolFaults
+
+    private init(directory: String, lockDescriptor: Int32, recovered: Recovered, segmentBytes: Int,
+                 faults: SpoolFaults, logger: Logger, depthChanged: @escaping @Sendable (Int) -> Void)
     {
+        let (sealed, depth) = (recovered.sealed, recovered.depth)
         self.directory = directory
+        self.faults = faults
         self.lockDescriptor = lockDescriptor
-        let state = Shared(State(sealed: sealed, depth: depth))
+        let state = Shared(State(sealed: sealed, depth: depth, quarantine: recovered.quarantine,
+                                 nextQuarantine: recovered.nextQuarantine))
         self.state = state
         self.logger = logger
         self.depthChanged = depthChanged
         self.writer = SpoolWriter(
-            directory: directory, nextSequence: (sealed.last ?? 0) + 1, segmentBytes: segmentBytes, logger: logger,
+            directory: directory, nextSequence: (sealed.last ?? 0) + 1, segmentBytes: segmentBytes, faults: faults,
+            logger: logger,
             callbacks: SpoolWriter.Callbacks(
                 committed: { count in
                     depthChanged(state.withLock { state in
@@ -68,32 +102,31 @@ final class Spool: Sendable {
 
     /// Opens (creating) the spool directory, locks it, and counts what earlier processes left.
     /// - Throws: ``SpoolError`` ``SpoolError/Code/locked`` when a live process holds the directory.
-    static func open(directory: String, segmentBytes: Int, logger: Logger,
+    /// - Parameter faults: test hooks; ``SpoolFaults/none`` in production.
+    static func open(directory: String, segmentBytes: Int, logger: Logger, faults: SpoolFaults = .none,
                      depthChanged: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Spool
     {
-        struct Opened: Sendable {
-            var lock: Int32
-            var sealed: [UInt64]
-            var depth: Int
-        }
-        let opened = try await onDedicatedThread("reward-spool-open") { () throws -> Opened in
+        let (lock, recovered) = try await onDedicatedThread("reward-spool-open") { () throws -> (Int32, Recovered) in
             try POSIXFile.makeDirectory(directory)
             let lock = try POSIXFile.lockExclusively("\(directory)/spool.lock")
             do {
-                let (sealed, depth) = try recover(directory: directory, logger: logger)
-                return Opened(lock: lock, sealed: sealed, depth: depth)
+                return (lock, try recover(directory: directory, logger: logger))
             } catch {
                 POSIXFile.closeFile(lock)
                 throw error
             }
         }
-        let (lock, sealed, depth) = (opened.lock, opened.sealed, opened.depth)
-        if depth > 0 {
+        if recovered.depth > 0 {
             logger.notice("spool holds grants from an earlier run; replaying them when a cluster answers",
-                          metadata: ["records": "\(depth)", "segments": "\(sealed.count)"])
+                          metadata: ["records": "\(recovered.depth)", "segments": "\(recovered.sealed.count)"])
         }
-        return Spool(directory: directory, lockDescriptor: lock, sealed: sealed, depth: depth, segmentBytes: segmentBytes,
-                     logger: logger, depthChanged: depthChanged)
+        if recovered.quarantine != QuarantineCounts() {
+            logger.warning("spool quarantine holds records a cluster refused or damaged segments: reward-admin drain-spool --list",
+                           metadata: ["refusedRecords": "\(recovered.quarantine.refusedRecords)",
+                                      "damagedSegments": "\(recovered.quarantine.damagedSegments)"])
+        }
+        return Spool(directory: directory, lockDescriptor: lock, recovered: recovered, segmentBytes: segmentBytes,
+                     faults: faults, logger: logger, depthChanged: depthChanged)
     }
 
     /// Records appended and not yet acknowledged by a cluster through replay.
@@ -121,41 +154,39 @@ final class Spool: Sendable {
         return state.withLock { $0.sealed.first }
     }
 
-    /// Reads a sealed segment's records that were not yet replayed.
+    /// What the quarantine holds.
+    var quarantine: QuarantineCounts { state.withLock { $0.quarantine } }
+
+    /// Reads a sealed segment's records that were not yet replayed, reading past damage.
     func load(segment sequence: UInt64) async throws -> LoadedSegment {
         let (directory, logger) = (self.directory, self.logger)
         return try await onDedicatedThread("reward-spool-read") { () throws -> LoadedSegment in
-            let (scan, _) = try Self.scan(directory: directory, sequence: sequence, logger: logger)
-            var items: [ReplayItem] = []
-            var undecodable = 0
-            items.reserveCapacity(scan.frames.count)
-            for frame in scan.frames {
-                do {
-                    items.append(ReplayItem(record: try SpoolRecord.decode(frame.payload), endOffset: frame.endOffset))
-                } catch {
-                    undecodable += 1
-                    logger.error("spool record cannot be decoded and is skipped", metadata: [
-                        "segment": "\(sequence)", "offset": "\(frame.endOffset)", "error": "\(error)",
-                    ])
-                }
-            }
-            return LoadedSegment(sequence: sequence, items: items, undecodable: undecodable)
+            try Self.read(directory: directory, sequence: sequence, logger: logger)
         }
     }
 
-    /// Records that replay got `count` records of `segment` acknowledged, up to `offset`.
-    func checkpoint(segment sequence: UInt64, offset: Int, replayed count: Int) async throws {
-        let directory = self.directory
+    /// Moves the segment's checkpoint to `offset`: a restart resumes there (never decreasing).
+    /// - Throws: ``SpoolError`` when it could not be written (a full disk): replay goes on, and
+    ///   only a crash before the next checkpoint would resend what it covers.
+    func checkpoint(segment sequence: UInt64, offset: Int) async throws {
+        let (directory, faults) = (self.directory, self.faults)
         try await onDedicatedThread("reward-spool-checkpoint") { () throws in
             try POSIXFile.writeAtomically(SpoolFormat.encodeCheckpoint(offset), directory: directory,
-                                          name: SpoolFormat.checkpointName(sequence))
+                                          name: SpoolFormat.checkpointName(sequence), faults: faults)
         }
-        reduceDepth(by: count)
     }
 
-    /// Deletes a fully replayed segment and its checkpoint.
-    /// - Parameter skipped: records of it that were never replayed (undecodable), taken off the depth.
-    func retire(segment sequence: UInt64, skipped: Int = 0) async throws {
+    /// Takes `count` records off the depth: a cluster acknowledged them, or they were quarantined.
+    func settled(_ count: Int) {
+        guard count > 0 else { return }
+        depthChanged(state.withLock { state in
+            state.depth = max(0, state.depth - count)
+            return state.depth
+        })
+    }
+
+    /// Deletes a fully replayed segment and its checkpoint (freeing the disk needs no free space).
+    func retire(segment sequence: UInt64) async throws {
         let directory = self.directory
         try await onDedicatedThread("reward-spool-retire") { () throws in
             try POSIXFile.remove("\(directory)/\(SpoolFormat.segmentName(sequence))")
@@ -163,7 +194,6 @@ final class Spool: Sendable {
             try POSIXFile.syncDirectory(directory)
         }
         state.withLock { state in state.sealed.removeAll { $0 == sequence } }
-        if skipped > 0 { reduceDepth(by: skipped) }
     }
 
     /// Commits what is queued, closes the active segment and releases the directory lock.
@@ -176,72 +206,4 @@ final class Spool: Sendable {
         await writer.close()
         POSIXFile.closeFile(lockDescriptor)
     }
-
-    private func reduceDepth(by count: Int) {
-        depthChanged(state.withLock { state in
-            state.depth = max(0, state.depth - count)
-            return state.depth
-        })
-    }
-
-    // MARK: Recovery (dedicated thread)
-
-    /// Lists the segments a previous process left, cleans up leftovers, and counts what is unreplayed.
-    private static func recover(directory: String, logger: Logger) throws(SpoolError) -> (sealed: [UInt64], depth: Int) {
-        let names = try POSIXFile.list(directory)
-        for name in names where name.hasSuffix(".tmp") {
-            try POSIXFile.remove("\(directory)/\(name)")
-        }
-        let sequences = names.compactMap(SpoolFormat.sequence(ofSegment:)).sorted()
-        let present = Set(sequences)
-        for name in names where name.hasSuffix(".ack") {
-            // A checkpoint whose segment was already retired (crash between the two unlinks).
-            let segment = String(name.dropLast(4)) + ".log"
-            if let sequence = SpoolFormat.sequence(ofSegment: segment), !present.contains(sequence) {
-                try POSIXFile.remove("\(directory)/\(name)")
-            }
-        }
-        var sealed: [UInt64] = []
-        var depth = 0
-        for sequence in sequences {
-            do {
-                let (scan, torn) = try scan(directory: directory, sequence: sequence, logger: logger)
-                if torn > 0 {
-                    logger.warning("spool segment ends in a torn record (a crash mid-write); it was never acknowledged and is ignored",
-                                   metadata: ["segment": "\(sequence)", "bytes": "\(torn)"])
-                }
-                depth += scan.frames.count
-                sealed.append(sequence)
-            } catch where error.code == .corrupt {
-                // Not ours: set it aside for a person instead of deleting or replaying it.
-                let path = "\(directory)/\(SpoolFormat.segmentName(sequence))"
-                logger.error("spool segment is not in the spool format; renamed to .corrupt for inspection",
-                             metadata: ["segment": "\(sequence)", "error": "\(error)"])
-                _ = rename(path, path + ".corrupt")
-            }
-        }
-        return (sealed, depth)
-    }
-
-    /// Scans a segment from its checkpoint; returns the frames and the torn tail's size.
-    private static func scan(directory: String, sequence: UInt64, logger: Logger) throws(SpoolError)
-        -> (SpoolFormat.Scan, Int)
-    {
-        let path = "\(directory)/\(SpoolFormat.segmentName(sequence))"
-        let bytes = try POSIXFile.readAll(path) ?? []
-        let checkpoint = try POSIXFile.readAll("\(directory)/\(SpoolFormat.checkpointName(sequence))")
-        let resume = SpoolFormat.resumeOffset(checkpoint: checkpoint, segmentLength: bytes.count)
-        if resume.damaged {
-            logger.warning("spool checkpoint is damaged; replaying its segment from the start (duplicates, no loss)",
-                           metadata: ["segment": "\(sequence)"])
-        }
-        let scan = try SpoolFormat.scan(bytes, from: resume.offset)
-        return (scan, scan.tornBytes)
-    }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,4 +1,4 @@
-/// The on-disk format of spool segments.
+/// The on-disk format of spool segments and quarantine files.
 ///
 /// A segment (`segment-<20-digit sequence>.log`) starts with an 8-byte header, `RWSP`, format
 /// version `1` and three zero bytes, followed by frames:
@@ -10,8 +10,14 @@
 /// | n | payload: one ``SpoolRecord`` |
 ///
 /// Frames are only ever appended. A crash mid-write leaves a torn last frame (short, or its CRC
-/// does not match): readers stop there. Such a record was never acknowledged to a caller,
-/// because callers are answered only after the `fdatasync` that covers their frame.
+/// does not match): readers ignore such a tail. Such a record was never acknowledged to a caller,
+/// because callers are answered only after the `fdatasync` that covers their frame. Damage in the
+/// middle (a flipped byte, a lost sector) is different: readers resynchronise after it (the next
+/// position where a frame's length and CRC verify and its payload decodes), so the frames after it
+/// are still read, and report the byte ranges they could not read.
+///
+/// Quarantine files (`quarantine-<20 digits>.log`) have the same format; each has a note
+/// (`quarantine-<20 digits>.json`, ``SpoolQuarantineNote``) saying why it is there.
 enum SpoolFormat {
     static let header: [UInt8] = Array("RWSP".utf8) + [1, 0, 0, 0]
     static let frameOverhead = 8
@@ -19,19 +25,40 @@ enum SpoolFormat {
     static let maximumPayload = 1 << 20
 
     static func segmentName(_ sequence: UInt64) -> String {
-        let digits = String(sequence)
-        return "segment-" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".log"
+        "segment-" + digits(sequence) + ".log"
     }
 
     static func checkpointName(_ sequence: UInt64) -> String {
         segmentName(sequence).dropLast(4) + ".ack"
     }
 
+    static func quarantineName(_ number: UInt64) -> String {
+        "quarantine-" + digits(number) + ".log"
+    }
+
+    static func quarantineNoteName(_ number: UInt64) -> String {
+        "quarantine-" + digits(number) + ".json"
+    }
+
     /// The sequence number of a segment file name, `nil` for any other file.
     static func sequence(ofSegment name: String) -> UInt64? {
-        guard name.hasPrefix("segment-"), name.hasSuffix(".log") else { return nil }
-        let digits = name.dropFirst(8).dropLast(4)
-        guard digits.count == 20 else { return nil }
+        number(name, prefix: "segment-", suffix: ".log")
+    }
+
+    /// The number of a quarantine file (`.log`) or its note (`.json`), `nil` for any other file.
+    static func number(ofQuarantine name: String) -> UInt64? {
+        number(name, prefix: "quarantine-", suffix: ".log") ?? number(name, prefix: "quarantine-", suffix: ".json")
+    }
+
+    private static func digits(_ number: UInt64) -> String {
+        let digits = String(number)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+
+    private static func number(_ name: String, prefix: String, suffix: String) -> UInt64? {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+        let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
+        guard digits.count == 20, digits.allSatisfy(\.isASCII) else { return nil }
         return UInt64(digits)
     }
 
@@ -68,49 +95,91 @@ enum SpoolFormat {
         return bytes
     }
 
-    /// One frame: its payload and the offset just after it (where replay resumes).
+    /// One frame: its payload, where it starts, and the offset just after it (where replay resumes).
     struct Frame: Sendable {
         var payload: ArraySlice<UInt8>
+        var startOffset: Int
         var endOffset: Int
     }
 
-    /// What a segment's bytes hold from `offset` on.
+    /// What a segment's bytes hold.
     struct Scan: Sendable {
+        /// Every frame whose length and CRC verify and whose payload decodes, in file order.
         var frames: [Frame]
-        /// Bytes after the last whole frame: a torn tail (0 when the segment ends cleanly).
+        /// Byte ranges in the middle that could not be read (a damaged header, frames failing
+        /// their CRC or not decoding); each is followed by a frame that verifies.
+        var damaged: [Range<Int>]
+        /// Bytes after the last whole frame that no verifying frame follows: a torn tail (a crash
+        /// mid-write, never acknowledged), 0 when the segment ends cleanly.
         var tornBytes: Int
         /// The header is missing or cut short: a segment created by a crash before its header was synced.
         var headerIncomplete: Bool
+
+        var isDamaged: Bool { !damaged.isEmpty }
     }
 
-    /// Splits a whole segment file into frames, stopping at the first torn or corrupt frame.
-    /// - Throws: ``SpoolError`` ``SpoolError/Code/corrupt`` when the file is not a spool segment.
-    static func scan(_ bytes: [UInt8], from offset: Int = header.count) throws(SpoolError) -> Scan {
-        guard bytes.count >= header.count else {
-            guard bytes.elementsEqual(header.prefix(bytes.count)) else {
-                throw SpoolError(.corrupt, "not a spool segment (bad header)")
-            }
-            return Scan(frames: [], tornBytes: 0, headerIncomplete: true)
+    /// Splits a whole segment (or quarantine) file into frames, reading past damage.
+    ///
+    /// After a frame that does not verify, the reader looks for the next position where one does
+    /// (length at most ``maximumPayload`` and inside the file, payload a well-formed
+    /// ``SpoolRecord``, CRC matching) and goes on from there; what it skipped is reported in
+    /// ``Scan/damaged``. Bytes that no verifying frame follows are a torn tail. A file whose
+    /// header is not ours is read the same way, its first 8 bytes reported as damaged.
+    static func scan(_ bytes: [UInt8]) -> Scan {
+        guard bytes.count >= header.count || !bytes.elementsEqual(header.prefix(bytes.count)) else {
+            return Scan(frames: [], damaged: [], tornBytes: 0, headerIncomplete: true)
         }
-        guard bytes[0..<header.count].elementsEqual(header) else {
-            throw SpoolError(.corrupt, "not a spool segment (bad header)")
+        var damaged: [Range<Int>] = []
+        if !bytes.prefix(header.count).elementsEqual(header) {
+            damaged.append(0..<min(header.count, bytes.count))
         }
         var frames: [Frame] = []
-        var cursor = max(offset, header.count)
-        while bytes.count - cursor >= frameOverhead {
-            let length = Int(readUInt32(bytes, cursor))
-            let stored = readUInt32(bytes, cursor + 4)
-            guard length <= maximumPayload, bytes.count - cursor - frameOverhead >= length else { break }
-            let payloadStart = cursor + frameOverhead
-            var crc = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[cursor..<cursor + 4])) }
-            crc = bytes.withUnsafeBytes {
-                CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[payloadStart..<payloadStart + length]), continuing: crc)
+        var cursor = header.count
+        while cursor < bytes.count {
+            if let frame = frame(in: bytes, at: cursor, requireRecord: false) {
+                if SpoolRecord.isWellFormed(frame.payload) {
+                    frames.append(frame)
+                } else {
+                    // The CRC holds, so the frame's end is known: only this frame is lost.
+                    damaged.append(cursor..<frame.endOffset)
+                }
+                cursor = frame.endOffset
+                continue
             }
-            guard crc == stored else { break }
-            cursor = payloadStart + length
-            frames.append(Frame(payload: bytes[payloadStart..<cursor], endOffset: cursor))
+            guard let next = resynchronise(bytes, after: cursor) else { break }
+            damaged.append(cursor..<next)
+            cursor = next
         }
-        return Scan(frames: frames, tornBytes: bytes.count - cursor, headerIncomplete: false)
+        return Scan(frames: frames, damaged: damaged, tornBytes: max(0, bytes.count - cursor), headerIncomplete: false)
+    }
+
+    /// The frame at `offset` if its length fits and its CRC matches (and, when `requireRecord`,
+    /// its payload is a well-formed record, checked first because it is cheaper than the CRC).
+    private static func frame(in bytes: [UInt8], at offset: Int, requireRecord: Bool) -> Frame? {
+        guard bytes.count - offset >= frameOverhead else { return nil }
+        let length = Int(readUInt32(bytes, offset))
+        guard length <= maximumPayload, bytes.count - offset - frameOverhead >= length else { return nil }
+        let payloadStart = offset + frameOverhead
+        let payload = bytes[payloadStart..<payloadStart + length]
+        if requireRecord {
+            guard payload.first == SpoolRecord.version, SpoolRecord.isWellFormed(payload) else { return nil }
+        }
+        let crc = bytes.withUnsafeBytes {
+            CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[payloadStart..<payloadStart + length]),
+                           continuing: CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + 4])))
+        }
+        guard crc == readUInt32(bytes, offset + 4) else { return nil }
+        return Frame(payload: payload, startOffset: offset, endOffset: payloadStart + length)
+    }
+
+    /// The first position after `offset` where a whole, verifying frame with a well-formed record starts.
+    private static func resynchronise(_ bytes: [UInt8], after offset: Int) -> Int? {
+        var candidate = offset + 1
+        while bytes.count - candidate >= frameOverhead {
+            if frame(in: bytes, at: candidate, requireRecord: true) != nil { return candidate }
+            candidate += 1
+        }
+        return nil
     }
 
     static func readUInt32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {

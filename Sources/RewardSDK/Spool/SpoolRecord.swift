@@ -29,6 +29,20 @@ struct SpoolRecord: Sendable, Equatable {
 
     /// - Throws: ``SpoolError`` ``SpoolError/Code/corrupt`` for an unknown version or a cut-off field.
     static func decode(_ bytes: ArraySlice<UInt8>) throws(SpoolError) -> SpoolRecord {
+        let fields = try parse(bytes)
+        return SpoolRecord(topic: String(decoding: bytes[fields.topic], as: UTF8.self), key: Array(bytes[fields.key]),
+                           value: Array(bytes[fields.value]))
+    }
+
+    /// Whether `bytes` is a payload ``decode(_:)`` accepts, without copying anything: the reader's
+    /// test for a frame found by scanning past damage.
+    static func isWellFormed(_ bytes: ArraySlice<UInt8>) -> Bool {
+        (try? parse(bytes)) != nil
+    }
+
+    private static func parse(_ bytes: ArraySlice<UInt8>) throws(SpoolError)
+        -> (topic: Range<Int>, key: Range<Int>, value: Range<Int>)
+    {
         var cursor = bytes.startIndex
         guard cursor < bytes.endIndex, bytes[cursor] == version else {
             throw SpoolError(.corrupt, "spool record version \(bytes.first.map(String.init) ?? "missing") is not known")
@@ -38,7 +52,7 @@ struct SpoolRecord: Sendable, Equatable {
         let key = try field(bytes, &cursor)
         let value = try field(bytes, &cursor)
         guard cursor == bytes.endIndex else { throw SpoolError(.corrupt, "trailing bytes after a spool record") }
-        return SpoolRecord(topic: String(decoding: topic, as: UTF8.self), key: Array(key), value: Array(value))
+        return (topic, key, value)
     }
 
     private static func append(_ field: [UInt8], to bytes: inout [UInt8]) {
@@ -51,7 +65,7 @@ struct SpoolRecord: Sendable, Equatable {
         bytes.append(contentsOf: field)
     }
 
-    private static func field(_ bytes: ArraySlice<UInt8>, _ cursor: inout Int) throws(SpoolError) -> ArraySlice<UInt8> {
+    private static func field(_ bytes: ArraySlice<UInt8>, _ cursor: inout Int) throws(SpoolError) -> Range<Int> {
         var length: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -64,6 +78,6 @@ struct SpoolRecord: Sendable, Equatable {
         }
         guard UInt64(bytes.endIndex - cursor) >= length else { throw SpoolError(.corrupt, "a spool record field is cut off") }
         defer { cursor += Int(length) }
-        return bytes[cursor..<cursor + Int(length)]
+        return cursor..<cursor + Int(length)
     }
 }

@@ -3,11 +3,17 @@ import Synchronization
 
 /// Sends what the spool holds to whichever cluster takes traffic again, oldest segment first.
 ///
-/// Each batch goes to one cluster and is awaited as a whole; only then is the segment's
-/// checkpoint moved past it, and a segment is deleted once all of it was acknowledged. A crash
-/// in between resends at most the batch in flight (at-least-once; consumers de-duplicate by
-/// order id). While every cluster is out of rotation the replayer waits; after a cluster's
-/// cool-down its first batch is a single record, the breaker's probe.
+/// Each batch goes to one cluster and is awaited as a whole, with an outcome per record. A record
+/// the cluster acknowledged is never sent again; one it refused for good (too large, a topic it
+/// may not write, see ``Kafka/KafkaError/isPermanent``) goes to the spool's quarantine instead of
+/// being retried forever; the rest (errors that may pass, no answer in time) is sent again in the
+/// next batch. The segment's checkpoint moves over the contiguous prefix of records that are done,
+/// so a crash resends at most what was in flight or done after a gap (at-least-once; consumers
+/// de-duplicate by order id). A checkpoint that cannot be written (a full disk) does not stop
+/// replay: the segment is deleted at its end anyway, which is what frees the disk. A segment
+/// with damage in the middle is replayed as far as it can be read and then kept in the
+/// quarantine instead of deleted. While every cluster is out of rotation the replayer waits;
+/// after a cluster's cool-down its first batch is a single record, the breaker's probe.
 final class SpoolReplayer: Sendable {
     struct Options: Sendable {
         var batchSize: Int
@@ -16,12 +22,12 @@ final class SpoolReplayer: Sendable {
         var retryInterval: Duration
     }
 
-    private let spool: Spool
-    private let router: ClusterRouter
-    private let links: [ClusterLink]
-    private let options: Options
-    private let logger: Logger
-    private let metrics: SDKMetrics
+    let spool: Spool
+    let router: ClusterRouter
+    let links: [ClusterLink]
+    let options: Options
+    let logger: Logger
+    let metrics: SDKMetrics
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(spool: Spool, router: ClusterRouter, links: [ClusterLink], options: Options, logger: Logger, metrics: SDKMetrics) {
@@ -47,10 +53,23 @@ final class SpoolReplayer: Sendable {
         await running.value
     }
 
+    /// The segment being replayed: its records, which are done, and how far its checkpoint is.
+    struct Current {
+        var segment: Spool.LoadedSegment
+        var progress: ReplayProgress
+        var checkpointed = 0
+    }
+
+    /// Whether the last batch or checkpoint failed, so a lasting failure is logged once, not per try.
+    struct Streaks {
+        var delivery = false
+        var checkpoint = false
+    }
+
     private func run() async {
-        var loaded: Spool.LoadedSegment?
-        var position = 0
-        var failing = false
+        metrics.quarantine(spool.quarantine)
+        var current: Current?
+        var streaks = Streaks()
         while !Task.isCancelled {
             guard spool.depth > 0 || spool.hasSealedSegments else {
                 await pause(options.idleInterval)
@@ -60,15 +79,15 @@ final class SpoolReplayer: Sendable {
                 await pause(options.idleInterval)
                 continue
             }
-            if loaded == nil {
+            if current == nil {
                 guard let sequence = await spool.oldestSealedSegment(sealActive: true) else {
                     router.release(permit)
                     await pause(options.idleInterval)
                     continue
                 }
                 do {
-                    loaded = try await spool.load(segment: sequence)
-                    position = 0
+                    let segment = try await spool.load(segment: sequence)
+                    current = Current(segment: segment, progress: ReplayProgress(count: segment.items.count))
                 } catch {
                     router.release(permit)
                     logger.error("spool segment could not be read; retrying", metadata: ["segment": "\(sequence)", "error": "\(error)"])
@@ -76,56 +95,46 @@ final class SpoolReplayer: Sendable {
                     continue
                 }
             }
-            guard let segment = loaded else {
+            guard var replay = current else {
                 router.release(permit)
                 continue
             }
-            guard position < segment.items.count else {
+            guard !replay.progress.isComplete else {
                 router.release(permit)
-                do {
-                    try await spool.retire(segment: segment.sequence, skipped: segment.undecodable)
-                    logger.info("spool segment replayed and deleted", metadata: ["segment": "\(segment.sequence)"])
-                    loaded = nil
-                } catch {
-                    logger.error("replayed spool segment could not be deleted; retrying",
-                                 metadata: ["segment": "\(segment.sequence)", "error": "\(error)"])
+                if await finish(replay.segment) {
+                    current = nil
+                } else {
                     await pause(options.retryInterval)
                 }
                 continue
             }
+            let failed = await sendBatch(&replay, permit: permit, streaks: &streaks)
+            await moveCheckpoint(&replay, streaks: &streaks)
+            current = replay
+            if failed { await pause(options.retryInterval) }
+        }
+    }
 
-            let count = permit.probe ? 1 : min(options.batchSize, segment.items.count - position)
-            let items = segment.items[position..<position + count]
-            let link = links[permit.cluster]
-            let result = await link.deliver(batch: items.map(\.record),
-                                            deadline: MonotonicClock.now() + options.acknowledgementTimeout.nanoseconds)
-            router.report(permit, success: result.allAcknowledged)
-            guard result.allAcknowledged else {
-                if !failing {
-                    logger.warning("spool replay failed; retrying while the spool keeps the records", metadata: [
-                        "cluster": "\(link.name)", "acknowledged": "\(result.acknowledged)", "batch": "\(result.total)",
-                        "error": "\(result.firstError ?? "unknown")",
-                    ])
-                    failing = true
-                }
-                await pause(options.retryInterval)
-                continue
+    /// Deletes a segment replay is done with, or keeps it in the quarantine when part of it
+    /// could not be read. Returns `false` when that failed (it is tried again).
+    private func finish(_ segment: Spool.LoadedSegment) async -> Bool {
+        do {
+            if segment.isDamaged {
+                let file = try await spool.quarantine(damaged: segment)
+                metrics.quarantine(spool.quarantine)
+                logger.error("damaged spool segment replayed as far as it could be read and kept in the quarantine", metadata: [
+                    "segment": "\(segment.sequence)", "file": "\(file)", "readable": "\(segment.frames)",
+                    "unreadable": "\(segment.damaged.map { "\($0.lowerBound)..<\($0.upperBound)" }.joined(separator: ","))",
+                ])
+            } else {
+                try await spool.retire(segment: segment.sequence)
+                logger.info("spool segment replayed and deleted", metadata: ["segment": "\(segment.sequence)"])
             }
-            guard let end = items.last?.endOffset else { continue }
-            do {
-                try await spool.checkpoint(segment: segment.sequence, offset: end, replayed: count)
-                position += count
-                metrics.replayed(cluster: permit.cluster, count: count)
-                if failing {
-                    logger.info("spool replay resumed", metadata: ["cluster": "\(link.name)"])
-                    failing = false
-                }
-            } catch {
-                // The batch is delivered but not checkpointed: it will be sent again (a duplicate).
-                logger.error("spool checkpoint failed; the batch will be replayed again",
-                             metadata: ["segment": "\(segment.sequence)", "error": "\(error)"])
-                await pause(options.retryInterval)
-            }
+            return true
+        } catch {
+            logger.error("replayed spool segment could not be deleted or quarantined; retrying",
+                         metadata: ["segment": "\(segment.sequence)", "error": "\(error)"])
+            return false
         }
     }
 

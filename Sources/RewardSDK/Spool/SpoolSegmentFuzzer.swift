@@ -2,7 +2,7 @@ package import RewardCore
 
 /// Fuzz target `spool-segment`: what a process starting on a spool directory reads back, through the
 /// same steps as ``Spool``'s recovery and replay: the checkpoint decides where to start
-/// (``SpoolFormat/resumeOffset(checkpoint:segmentLength:)``), ``SpoolFormat/scan(_:from:)`` splits
+/// (``SpoolFormat/resumeOffset(checkpoint:segmentLength:)``), ``SpoolFormat/scan(_:)`` splits
 /// frames, ``SpoolRecord/decode(_:)`` reads each one. In memory: the file reads around them add
 /// nothing to fuzz, and a temp file per input would cost more than the parse.
 ///
@@ -19,35 +19,33 @@ package struct SpoolSegmentFuzzer: Fuzzer {
         let resume = SpoolFormat.resumeOffset(checkpoint: checkpoint, segmentLength: segment.count)
         try fuzzExpect(resume.offset >= 0 && resume.offset <= max(segment.count, SpoolFormat.header.count),
                        "resume offset \(resume.offset) outside a \(segment.count)-byte segment")
-        let scan: SpoolFormat.Scan
-        do {
-            scan = try SpoolFormat.scan(segment, from: resume.offset)
-        } catch {
-            try fuzzExpect(error.code == .corrupt, "a segment refused with \(error.code)")
-            return .refused
-        }
+        let scan = SpoolFormat.scan(segment)
         if scan.headerIncomplete {
             try fuzzExpect(scan.frames.isEmpty && segment.count < SpoolFormat.header.count, "frames read from a segment without header")
             return .refused
         }
-        var previousEnd = max(resume.offset, SpoolFormat.header.count)
+        var previousEnd = SpoolFormat.header.count
         var decoded = 0
         for frame in scan.frames {
-            let start = frame.payload.startIndex - SpoolFormat.frameOverhead
-            try fuzzExpect(start == previousEnd && frame.payload.endIndex == frame.endOffset && frame.endOffset <= segment.count,
-                           "frame \(start)..<\(frame.endOffset) does not follow \(previousEnd) inside \(segment.count) bytes")
+            try fuzzExpect(frame.startOffset >= previousEnd && frame.payload.startIndex == frame.startOffset + SpoolFormat.frameOverhead
+                               && frame.payload.endIndex == frame.endOffset && frame.endOffset <= segment.count,
+                           "frame \(frame.startOffset)..<\(frame.endOffset) overlaps \(previousEnd) or leaves \(segment.count) bytes")
             try fuzzExpect(frame.payload.count <= SpoolFormat.maximumPayload, "a \(frame.payload.count)-byte payload passed the limit")
             previousEnd = frame.endOffset
-            guard let record = try? SpoolRecord.decode(frame.payload) else { continue }
+            // Replay reads the frames after the checkpoint, as recovery does.
+            guard frame.endOffset > resume.offset, let record = try? SpoolRecord.decode(frame.payload) else { continue }
             decoded += 1
-            let rewritten = SpoolFormat.header + SpoolFormat.frame(record)
-            let again = try? SpoolFormat.scan(rewritten)
-            try fuzzExpect(again?.frames.count == 1 && again?.tornBytes == 0, "a record written as a frame does not scan as one")
-            if let payload = again?.frames.first?.payload {
+            let again = SpoolFormat.scan(SpoolFormat.header + SpoolFormat.frame(record))
+            try fuzzExpect(again.frames.count == 1 && again.tornBytes == 0 && again.damaged.isEmpty,
+                           "a record written as a frame does not scan as one")
+            if let payload = again.frames.first?.payload {
                 try fuzzExpect((try? SpoolRecord.decode(payload)) == record, "a record written again reads back differently")
             }
         }
-        try fuzzExpect(scan.tornBytes == segment.count - previousEnd,
+        for range in scan.damaged {
+            try fuzzExpect(range.lowerBound >= 0 && range.upperBound <= segment.count, "damage \(range) outside the file")
+        }
+        try fuzzExpect(scan.tornBytes <= segment.count - previousEnd,
                        "torn tail of \(scan.tornBytes) bytes, but the last frame ends at \(previousEnd) of \(segment.count)")
         return decoded > 0 ? .accepted : .refused
     }

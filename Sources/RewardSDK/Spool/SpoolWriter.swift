@@ -37,10 +37,10 @@ final class SpoolWriter: Sendable {
     private let syncs = Atomic<Int>(0)
 
     /// Starts the thread. New segments are numbered from `nextSequence` on.
-    init(directory: String, nextSequence: UInt64, segmentBytes: Int, logger: Logger, callbacks: Callbacks) {
+    init(directory: String, nextSequence: UInt64, segmentBytes: Int, faults: SpoolFaults, logger: Logger, callbacks: Callbacks) {
         let thread = Thread { [self] in
             var files = ActiveSegment(directory: directory, nextSequence: nextSequence, segmentBytes: segmentBytes,
-                                      logger: logger, callbacks: callbacks)
+                                      faults: faults, logger: logger, callbacks: callbacks)
             run(&files)
         }
         thread.name = "reward-spool-writer"
@@ -140,14 +140,18 @@ private struct ActiveSegment {
     let directory: String
     var nextSequence: UInt64
     let segmentBytes: Int
+    let faults: SpoolFaults
     let logger: Logger
     let callbacks: SpoolWriter.Callbacks
     private var open: (sequence: UInt64, fd: Int32, path: String, size: Int)?
 
-    init(directory: String, nextSequence: UInt64, segmentBytes: Int, logger: Logger, callbacks: SpoolWriter.Callbacks) {
+    init(directory: String, nextSequence: UInt64, segmentBytes: Int, faults: SpoolFaults, logger: Logger,
+         callbacks: SpoolWriter.Callbacks)
+    {
         self.directory = directory
         self.nextSequence = nextSequence
         self.segmentBytes = segmentBytes
+        self.faults = faults
         self.logger = logger
         self.callbacks = callbacks
     }
@@ -157,15 +161,16 @@ private struct ActiveSegment {
         do throws(SpoolError) {
             let segment = try openSegment()
             do throws(SpoolError) {
-                try POSIXFile.writeAll(segment.fd, bytes, path: segment.path)
+                try POSIXFile.writeAll(segment.fd, bytes, path: segment.path, faults: faults)
             } catch {
                 // Cut the partial frames off so the segment stays well-formed; if even that
-                // fails, sealing it leaves them as a torn tail that readers skip.
+                // fails, sealing it leaves them as a tail that readers skip when torn (whole frames
+                // in it would be replayed: duplicates of grants whose callers heard not_durable).
                 try? POSIXFile.truncate(segment.fd, to: segment.size, path: segment.path)
                 throw error
             }
             do throws(SpoolError) {
-                try POSIXFile.sync(segment.fd, path: segment.path)
+                try POSIXFile.sync(segment.fd, path: segment.path, faults: faults)
             } catch {
                 // After a failed fdatasync the kernel may have dropped the dirty pages and a retry
                 // can falsely succeed, so the segment is never written again. Its callers hear
@@ -193,17 +198,24 @@ private struct ActiveSegment {
         callbacks.sealed(segment.sequence)
     }
 
+    /// The open segment, or a new one whose header is durable. A new segment whose header cannot
+    /// be written (a full disk) is removed again, so failing appends leave no empty files behind.
     private mutating func openSegment() throws(SpoolError) -> (fd: Int32, path: String, size: Int) {
         if let open { return (open.fd, open.path, open.size) }
         let sequence = nextSequence
         nextSequence += 1
         let path = "\(directory)/\(SpoolFormat.segmentName(sequence))"
         let fd = try POSIXFile.createExclusive(path)
-        open = (sequence, fd, path, 0)
-        try POSIXFile.writeAll(fd, SpoolFormat.header, path: path)
-        try POSIXFile.sync(fd, path: path)
-        try POSIXFile.syncDirectory(directory)
-        open?.size = SpoolFormat.header.count
+        do throws(SpoolError) {
+            try POSIXFile.writeAll(fd, SpoolFormat.header, path: path, faults: faults)
+            try POSIXFile.sync(fd, path: path, faults: faults)
+            try POSIXFile.syncDirectory(directory)
+        } catch {
+            POSIXFile.closeFile(fd)
+            try? POSIXFile.remove(path)
+            throw error
+        }
+        open = (sequence, fd, path, SpoolFormat.header.count)
         return (fd, path, SpoolFormat.header.count)
     }
 }
