@@ -18,7 +18,7 @@ import Synchronization
 final class GrantDelivery: Expirable {
     enum Outcome: Sendable {
         case acknowledged(cluster: Int)
-        /// Every cluster refused the record for good (see `KafkaError.refusesRecord`).
+        /// Every cluster refused the record for good (see `KafkaError.isPermanent`).
         case refused(KafkaError)
         /// No acknowledgement within the budget: the spool's turn.
         case unanswered
@@ -132,7 +132,7 @@ final class GrantDelivery: Expirable {
             report(index, success: false)
             let (open, exhausted) = state.withLock { state -> (Bool, Bool) in
                 state.inFlight -= 1
-                if error.refusesRecord {
+                if error.isPermanent {
                     state.refusedBy |= 1 << UInt64(permit.cluster)
                     state.lastRefusal = error
                 }
