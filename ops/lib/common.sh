@@ -12,6 +12,19 @@ build_tools() {
     (cd "$ROOT" && swift build -c "$configuration" --show-bin-path)
 }
 
+# without_inherited_fds COMMAND...: execs COMMAND with only stdin, stdout and stderr open. A server
+# started from a script that runs under `flock` (or from CI's runner) would otherwise hold the
+# lock, or the runner's pipes, for as long as it lives: seen as two builds waiting forever on a
+# lock that a MariaDB started under it still held.
+without_inherited_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec "$@"
+}
+
 # start_dev_kafka BIN DIRECTORY_FILE LOG PIDFILE: host clusters A and B in the background and
 # wait until they have written their addresses.
 start_dev_kafka() {
@@ -21,7 +34,7 @@ start_dev_kafka() {
         return 0
     fi
     rm -f "$file"
-    "$bin/reward-admin" dev-kafka --write "$file" >"$log" 2>&1 &
+    (without_inherited_fds "$bin/reward-admin" dev-kafka --write "$file") >"$log" 2>&1 &
     echo $! >"$pidfile"
     for _ in $(seq 1 200); do
         if [[ -s $file ]]; then

@@ -32,12 +32,12 @@ mariadb_start() {
     echo "$port" >"$dir/port"
     # A temp folder of its own: servers of parallel runs (other worktrees) share /tmp otherwise.
     mkdir -p "$dir/tmp"
-    mariadbd --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --user="$(id -un)" \
+    (without_inherited_fds mariadbd --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" --user="$(id -un)" \
         --socket="$dir/mysqld.sock" --port="$port" --bind-address=127.0.0.1 \
         --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
         --skip-log-bin --skip-name-resolve --max-connections=1000 \
         --innodb-buffer-pool-size=512M --innodb-log-file-size=256M \
-        --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
+        --character-set-server=utf8mb4 --collation-server=utf8mb4_bin) \
         >/dev/null 2>&1 &
     # Poll the socket rather than sleeping a fixed time: ready in well under 3 s here.
     for _ in $(seq 1 300); do
