@@ -9,7 +9,7 @@ public import ServiceLifecycle
 
 /// The reward HTTP service: `POST /v1/bonus` (signed by activity services), `GET
 /// /v1/users/{id}/wallet` and `POST /v1/users/{id}/withdrawals` (the user asserted by the
-/// gateway), `GET /healthz`, `GET /metrics`. Errors are JSON `{"code", "message"}`; the contract
+/// gateway), `GET /healthz` (alive), `GET /readyz` (may take traffic), `GET /metrics`. Errors are JSON `{"code", "message"}`; the contract
 /// is `openapi/reward-api.yaml`. A `Service`: graceful shutdown stops accepting, finishes the
 /// requests in flight, then returns.
 public struct RewardAPI: Service {
@@ -21,15 +21,21 @@ public struct RewardAPI: Service {
         public var registry: PrometheusCollectorRegistry
         /// Whether the service can do its work (the wallet database answers), with details.
         public var health: @Sendable () async -> (healthy: Bool, details: [String: String])
+        /// Whether a load balancer may send traffic: the SDK client has started (connected,
+        /// fetched metadata, initialised its producers) and the service is healthy. Until then a
+        /// grant would pay for discovering the clusters inside its 50 ms.
+        public var readiness: @Sendable () async -> (ready: Bool, details: [String: String])
 
         public init(granter: any BonusGranting, wallet: WalletReader, withdrawals: WithdrawalService,
                     registry: PrometheusCollectorRegistry,
-                    health: @escaping @Sendable () async -> (healthy: Bool, details: [String: String])) {
+                    health: @escaping @Sendable () async -> (healthy: Bool, details: [String: String]),
+                    readiness: @escaping @Sendable () async -> (ready: Bool, details: [String: String])) {
             self.granter = granter
             self.wallet = wallet
             self.withdrawals = withdrawals
             self.registry = registry
             self.health = health
+            self.readiness = readiness
         }
     }
 
@@ -64,6 +70,11 @@ public struct RewardAPI: Service {
             let (healthy, details) = await dependencies.health()
             return JSONResponse.make(healthy ? .ok : .serviceUnavailable,
                                      details.merging(["status": healthy ? "ok" : "unhealthy"]) { a, _ in a })
+        }
+        router.get("/readyz") { _, _ -> Response in
+            let (ready, details) = await dependencies.readiness()
+            return JSONResponse.make(ready ? .ok : .serviceUnavailable,
+                                     details.merging(["status": ready ? "ready" : "not_ready"]) { a, _ in a })
         }
         router.get("/metrics") { _, _ -> Response in
             var buffer = [UInt8]()

@@ -53,15 +53,23 @@ struct RewardAPICommand: AsyncParsableCommand {
             catalog: catalog, logger: logger, metrics: MetricsSystem.factory)
         let client = try await RewardClient(configuration: RewardClientConfiguration(config: config), logger: logger,
                                             metrics: MetricsSystem.factory)
+        let health: @Sendable () async -> (healthy: Bool, details: [String: String]) = {
+            let database = (try? await pool.query("SELECT 1 AS ok")) != nil
+            return (database, ["database": database ? "ok" : "unreachable", "spoolDepth": "\(client.spoolDepth)"])
+        }
         let dependencies = RewardAPI.Dependencies(
             granter: client,
             wallet: WalletReader(stores: stores, catalog: catalog, logger: logger, metrics: MetricsSystem.factory),
             withdrawals: WithdrawalService(stores: stores, engine: engine, payout: PayoutLedger(shards: stores.settlement.wallet),
                                            catalog: catalog, keyRing: keyRing, logger: logger, metrics: MetricsSystem.factory),
             registry: registry,
-            health: {
-                let database = (try? await pool.query("SELECT 1 AS ok")) != nil
-                return (database, ["database": database ? "ok" : "unreachable", "spoolDepth": "\(client.spoolDepth)"])
+            health: health,
+            readiness: {
+                // Ready once the client has started (the service group starts it beside the
+                // server) and the database answers; /readyz names the clusters that are ready.
+                let (healthy, details) = await health()
+                let clusters = client.readyClusterNames.map(\.rawValue).joined(separator: ",")
+                return (healthy && client.isReady, details.merging(["clusters": clusters.isEmpty ? "none" : clusters]) { a, _ in a })
             })
         let host = api.host
         let server = RewardAPI(configuration: api, dependencies: dependencies, logger: logger) { port in

@@ -12,6 +12,13 @@ struct RewardAPITests {
             #expect(health.status == 200)
             #expect(health.json["status"] as? String == "ok")
             #expect(try await api.send("GET", "/metrics").status == 200)
+            // Not ready until the SDK client has started; then ready, naming the clusters.
+            let early = try await api.send("GET", "/readyz")
+            #expect(early.status == 503 && early.json["status"] as? String == "not_ready", "\(early.text)")
+            try await api.client.start(timeout: .seconds(20))
+            let ready = try await api.send("GET", "/readyz")
+            #expect(ready.status == 200 && ready.json["status"] as? String == "ready", "\(ready.text)")
+            #expect(ready.json["clusters"] as? String == "A,B", "\(ready.text)")
 
             let granted = try await api.send("POST", "/v1/bonus", json: APIHarness.grant(order: "api-1", user: "jo", amount: 700),
                                              sign: true)

@@ -61,15 +61,16 @@ settings["api"].update({"callerBurst": 100000})
 settings["sdk"]["spool"]["directory"] = spool
 json.dump(settings, open(target, "w"), indent=2)
 PY
-# healthy PORT: reward-api answers GET /healthz with 200 within 5 s.
+# healthy PORT: reward-api answers GET /readyz with 200 within 5 s (its SDK client has started,
+# so the fuzzing does not race the clusters' discovery).
 healthy() {
-    python3 -c 'import sys, urllib.request; urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=5)' "$1" \
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=5)' "$1" \
         >/dev/null 2>&1
 }
 port=$(free_port)
 REWARD_CONFIG=$work/reward-api.json REWARD_API_SERVICES="$REWARD_FUZZ_SERVICE:$REWARD_FUZZ_SECRET" \
     REWARD_API_GATEWAY_KEY=$REWARD_FUZZ_GATEWAY_KEY \
-    "$bin/reward-api" --port "$port" >"$work/reward-api.log" 2>&1 &
+    without_inherited_fds "$bin/reward-api" --port "$port" >"$work/reward-api.log" 2>&1 &
 echo $! >"$api_pidfile"
 api_pid=$(cat "$api_pidfile")
 for _ in $(seq 1 300); do
@@ -104,7 +105,7 @@ vacuous=0
 python3 - "$work/report/requests.har" <<'PY' || vacuous=1
 import collections, json, re, sys
 routes = {"POST /v1/bonus": r"/v1/bonus", "GET /v1/users/{id}/wallet": r"/v1/users/[^/]*/wallet",
-          "POST /v1/users/{id}/withdrawals": r"/v1/users/[^/]*/withdrawals", "GET /healthz": r"/healthz",
+          "POST /v1/users/{id}/withdrawals": r"/v1/users/[^/]*/withdrawals", "GET /healthz": r"/healthz", "GET /readyz": r"/readyz",
           "GET /metrics": r"/metrics"}
 answers = collections.defaultdict(collections.Counter)
 for entry in json.load(open(sys.argv[1]))["log"]["entries"]:

@@ -21,6 +21,8 @@ struct APIHarness {
                                     rewardTypes: ["cash_red_envelope": 1_000_000, "coupon_10off": 1, "no_such_type": 10])
 
     let wallet: WalletHarness
+    /// The SDK client behind `POST /v1/bonus`; not started (tests of `/readyz` start it).
+    let client: RewardClient
     let port: Int
     let http: HTTPClient
 
@@ -62,7 +64,8 @@ struct APIHarness {
             let server = RewardAPI(
                 configuration: configuration,
                 dependencies: .init(granter: client, wallet: wallet.reader, withdrawals: wallet.service,
-                                    registry: PrometheusCollectorRegistry(), health: { (true, ["database": "ok"]) }),
+                                    registry: PrometheusCollectorRegistry(), health: { (true, ["database": "ok"]) },
+                                    readiness: { (client.isReady, ["clusters": client.readyClusterNames.map(\.rawValue).joined(separator: ",")]) }),
                 logger: quiet, onListening: { port in bound.withLock { $0 = port } })
             let group = ServiceGroup(services: [server], logger: quiet)
             let running = Task { try await group.run() }
@@ -70,7 +73,7 @@ struct APIHarness {
             let outcome: Result<Void, any Error>
             do {
                 try await eventually(.seconds(10), "server listening") { bound.value != nil }
-                try await body(APIHarness(wallet: wallet, port: bound.value ?? 0, http: http))
+                try await body(APIHarness(wallet: wallet, client: client, port: bound.value ?? 0, http: http))
                 outcome = .success(())
             } catch {
                 outcome = .failure(error)
