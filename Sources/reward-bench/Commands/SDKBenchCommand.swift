@@ -18,7 +18,9 @@ struct SDKBenchCommand: AsyncParsableCommand {
             Hosts clusters A and B (librdkafka mock clusters) in this process, so the brokers share
             the CPU with the client. Phases: raw produce (callback API, both clusters), sendBonus at
             full speed from many concurrent callers, then sendBonus paced at half the rate it reached.
-            The last line is the throughput ratio sdk/raw.
+            The last line is the throughput ratio sdk/raw. With --rtt-ms the brokers answer after
+            a real broker's round trip (drawn per broker each second); the lines then show the share
+            of grants acknowledged live (not spooled), the figure that round trips put at risk.
             """)
 
     @Option(help: "Seconds per measured phase.")
@@ -36,6 +38,9 @@ struct SDKBenchCommand: AsyncParsableCommand {
     @Option(help: "Producer linger in milliseconds (both phases).")
     var lingerMs = 5
 
+    @Option(help: "Broker round trip in ms, LOW-HIGH (drawn per broker each second) or fixed, e.g. 5-30.")
+    var rttMs: RoundTripProfile?
+
     @Option(help: "The reward type catalog.")
     var catalog = "ops/config/reward-types.json"
 
@@ -52,7 +57,10 @@ struct SDKBenchCommand: AsyncParsableCommand {
         let sample = SampleGrants(catalogTypes: ["cash_red_envelope", "coupon_10off"])
         let payload = sample.payloadSize(keyRing: keyRing)
         print("reward-bench sdk: 2 mock clusters x \(brokers) brokers in-process, 12 partitions per topic, "
-            + "linger \(lingerMs) ms, event \(payload) bytes, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            + "linger \(lingerMs) ms, event \(payload) bytes, \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+            + "round trip \(rttMs.map(\.description) ?? "none (mock)")")
+        let roundTrips = rttMs?.drive(host.clusters, brokers: brokers)
+        defer { roundTrips?.cancel() }
 
         // Raw baseline: the same producer settings, the same payload size, no SDK.
         let bootstrap = host.clusters.map { [$0.bootstrapServers] }
@@ -60,13 +68,13 @@ struct SDKBenchCommand: AsyncParsableCommand {
             bootstrap: bootstrap, payloadSize: payload, linger: .milliseconds(lingerMs), window: rawWindow, logger: logger
         ).run(duration: duration)
         print("raw produce (KafkaProducer callback API, up to \(rawWindow) in flight): \(raw.count) records in "
-            + "\(String(format: "%.2f", raw.seconds)) s = \(formatRate(raw.rate)) msgs/s")
+            + "\(String(format: "%.2f", raw.seconds)) s = \(formatRate(raw.rate)) msgs/s; \(raw.latencies.summary)")
         // The same, but with only as many records in flight as the SDK has callers: what waiting
         // for each acknowledgement costs by itself, SDK aside.
         let rawAwaited = try await RawProducePhase(
             bootstrap: bootstrap, payloadSize: payload, linger: .milliseconds(lingerMs), window: callers, logger: logger
         ).run(duration: duration)
-        print("raw produce, \(callers) in flight: \(formatRate(rawAwaited.rate)) msgs/s")
+        print("raw produce, \(callers) in flight: \(formatRate(rawAwaited.rate)) msgs/s; \(rawAwaited.latencies.summary)")
 
         let spool = NSTemporaryDirectory() + "reward-bench-spool-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: spool) }
@@ -77,6 +85,10 @@ struct SDKBenchCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         let client = try await RewardClient(configuration: configuration, logger: logger,
                                             metrics: PrometheusMetricsFactory(registry: registry))
+        // As a service does: connect, fetch metadata and initialise the producers before traffic.
+        let starting = ContinuousClock.now
+        try await client.start()
+        print("client.start(): ready on \(client.readyClusterNames.map(\.rawValue).joined(separator: ",")) in \(ContinuousClock.now - starting)")
 
         _ = await GrantPhase(client: client, grants: sample, callers: callers, prefix: "warm").run(duration: min(2, duration))
         await Self.drainSpool(client)
@@ -126,8 +138,13 @@ struct SDKBenchCommand: AsyncParsableCommand {
         return totals
     }
 
+    /// Grants per outcome in the phase, and the share acknowledged live (by a cluster within the
+    /// budget, `acked_*`) rather than spooled or refused.
     static func describe(_ after: [String: Double], since before: [String: Double]) -> String {
-        after.map { ($0.key, $0.value - (before[$0.key] ?? 0)) }.filter { $0.1 > 0 }.sorted { $0.0 < $1.0 }
-            .map { "\($0.0) \(Int($0.1))" }.joined(separator: ", ")
+        let phase = after.map { ($0.key, $0.value - (before[$0.key] ?? 0)) }.filter { $0.1 > 0 }.sorted { $0.0 < $1.0 }
+        let total = phase.reduce(0) { $0 + $1.1 }
+        let live = phase.filter { $0.0.hasPrefix("acked") }.reduce(0) { $0 + $1.1 }
+        let share = total > 0 ? String(format: "%.2f%%", 100 * live / total) : "n/a"
+        return phase.map { "\($0.0) \(Int($0.1))" }.joined(separator: ", ") + "; live \(share)"
     }
 }

@@ -9,6 +9,8 @@ struct RawProducePhase {
     struct Result {
         var count: Int
         var seconds: Double
+        /// From each record's send to its acknowledgement.
+        var latencies: Latencies
         var rate: Double { Double(count) / seconds }
     }
 
@@ -42,8 +44,11 @@ struct RawProducePhase {
                         continue
                     }
                     let message = KafkaProducerMessage(topic: topics[n & 1], key: Array("raw:\(n)".utf8), value: payload)
+                    let sent = ContinuousClock.now
                     do {
                         try producers[(n >> 1) % producers.count].send(message) { result in
+                            let waited = ContinuousClock.now - sent
+                            counters.latencies.withLock { $0.record(nanoseconds: GrantPhase.nanoseconds(waited)) }
                             switch result {
                             case .success: counters.acknowledged.add(1, ordering: .relaxed)
                             case .failure: counters.failed.add(1, ordering: .relaxed)
@@ -68,11 +73,13 @@ struct RawProducePhase {
         if counters.failed.load(ordering: .relaxed) > 0 {
             print("raw produce: \(counters.failed.load(ordering: .relaxed)) records failed")
         }
-        return Result(count: counters.acknowledged.load(ordering: .relaxed), seconds: seconds)
+        return Result(count: counters.acknowledged.load(ordering: .relaxed), seconds: seconds,
+                      latencies: counters.latencies.withLock { $0 })
     }
 
     final class Counters: Sendable {
         let acknowledged = Atomic<Int>(0)
         let failed = Atomic<Int>(0)
+        let latencies = Mutex(Latencies())
     }
 }
