@@ -58,7 +58,6 @@ let app = Application(
     router: router,
     configuration: ApplicationConfiguration(reader: config.scoped(to: "example")),
     services: [client],
-    onServerRunning: { channel in logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? -1)"]) },
     logger: logger)
 do {
     try await app.runService()
