@@ -46,16 +46,16 @@ fail() {
 # needs REWARD_MODE=development), the clusters ops/test started, a spool of its own.
 port=$(free_port)
 REWARD_CONFIG=$ROOT/ops/config/dev.json REWARD_MODE=development REWARD_SDK_SPOOL_DIRECTORY=$work/spool \
-    REWARD_EXAMPLE_PORT=$port "$example_bin/activity-service" >"$log" 2>&1 &
+    REWARD_EXAMPLE_PORT=$port without_inherited_fds "$example_bin/activity-service" >"$log" 2>&1 &
 pid=$!
 echo "$pid" >"$pidfile"
 url=http://127.0.0.1:$port
 for _ in $(seq 1 300); do
-    curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+    curl -fsS "$url/readyz" >/dev/null 2>&1 && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
 done
-curl -fsS "$url/healthz" >/dev/null 2>&1 || fail "activity-service did not become healthy"
+curl -fsS "$url/readyz" >/dev/null 2>&1 || fail "activity-service did not become ready"
 
 # post PATH BODY EXPECTED_STATUS: the answer's body goes to $work/answer.json.
 post() {

@@ -69,15 +69,15 @@ struct Routes: Sendable {
         }
     }
 
-    /// `GET /healthz`: 200 while a cluster was found ready (grants fail over and spool without one
-    /// for a while, but a process that never reached one should not take traffic).
-    func health() -> EditedResponse<Health> {
-        let health = Health(ready: client.isReady, readyClusters: client.readyClusterNames.map(\.rawValue),
-                            spoolDepth: client.spoolDepth)
-        return EditedResponse(status: health.ready ? .ok : .serviceUnavailable, response: health)
+    /// `GET /readyz`, for the load balancer: 200 once `start()` found a cluster ready (before it, a
+    /// grant would pay for discovering the clusters inside its 50 ms), with what operators look at.
+    func readiness() -> EditedResponse<Readiness> {
+        let readiness = Readiness(ready: client.isReady, readyClusters: client.readyClusterNames.map(\.rawValue),
+                                  spoolDepth: client.spoolDepth)
+        return EditedResponse(status: readiness.ready ? .ok : .serviceUnavailable, response: readiness)
     }
 
-    struct Health: ResponseEncodable {
+    struct Readiness: ResponseEncodable {
         var ready: Bool
         var readyClusters: [String]
         /// Grants in the local spool that no cluster acknowledged yet; they are replayed in the background.

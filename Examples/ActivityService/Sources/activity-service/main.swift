@@ -7,7 +7,7 @@ import RewardCore
 import RewardSDK
 
 // An example activity service on RewardSDK: `POST /rain/{user}` grants a caught red envelope
-// through a scenario facade, `POST /grant` shows the generic `sendBonus`, `GET /healthz` says
+// through a scenario facade, `POST /grant` shows the generic `sendBonus`, `GET /readyz` says
 // whether a cluster was ready. Run it from the repository root with the local stack up:
 //
 //     source .local/env && Examples/ActivityService/.build/debug/activity-service
@@ -49,7 +49,7 @@ let router = Router()
 router.add(middleware: JSONErrorMiddleware(logger: logger))
 router.post("/rain/:user") { request, context in try await routes.rain(request, user: context.parameters.require("user")) }
 router.post("/grant") { request, _ in try await routes.grant(request) }
-router.get("/healthz") { _, _ in routes.health() }
+router.get("/readyz") { _, _ in routes.readiness() }
 
 // The client is a Service listed before the server, so on SIGTERM/SIGINT the server stops first
 // (finishing requests in flight) and then `client.shutdown()` runs: every accepted grant is
