@@ -24,6 +24,7 @@ struct Routes: Sendable {
 
     func rain(_ request: Request, user: String) async throws(APIFailure) -> GrantAnswer {
         // A real service takes the user from its session, not from the path it is asked for.
+        // Checked here because the facade would report a bad one as a bad order id.
         guard GrantValidation.isIdentifier(user) else {
             throw APIFailure(.badRequest, "invalid_user_id", "the user id is 1-64 letters, digits, '-', '_' or '.'")
         }

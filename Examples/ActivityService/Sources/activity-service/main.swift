@@ -45,7 +45,7 @@ do {
 let rain = RedEnvelopeRain(client: client, activityID: config.string(forKey: "example.activityID", default: "spring-festival"))
 let routes = Routes(client: client, rain: rain)
 let router = Router()
-// First: middleware covers the routes added after it, and the framework's 404/405/413.
+// First: middleware covers the routes added after it, and the framework's own 404.
 router.add(middleware: JSONErrorMiddleware(logger: logger))
 router.post("/rain/:user") { request, context in try await routes.rain(request, user: context.parameters.require("user")) }
 router.post("/grant") { request, _ in try await routes.grant(request) }
