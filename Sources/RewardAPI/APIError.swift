@@ -11,6 +11,8 @@ public struct APIError: Error, Sendable {
     public var code: String
     public var message: String
     var receipt: WithdrawalReceipt?
+    /// The grant's token, on the grant errors that come with one.
+    var token: String?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
@@ -19,18 +21,19 @@ public struct APIError: Error, Sendable {
     }
 
     var response: Response {
-        JSONResponse.make(status, Body(code: code, message: message, receipt: receipt))
+        JSONResponse.make(status, Body(code: code, message: message, receipt: receipt, token: token))
     }
 
     /// The JSON body alone, for answers written below the router (``MalformedRequestHandler``).
     var jsonBody: [UInt8] {
-        JSONResponse.encode(Body(code: code, message: message, receipt: receipt))
+        JSONResponse.encode(Body(code: code, message: message, receipt: receipt, token: token))
     }
 
     private struct Body: Encodable {
         var code: String
         var message: String
         var receipt: WithdrawalReceipt?
+        var token: String?
     }
 }
 

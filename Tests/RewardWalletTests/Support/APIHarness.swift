@@ -23,6 +23,8 @@ struct APIHarness {
     let wallet: WalletHarness
     /// The SDK client behind `POST /v1/bonus`; not started (tests of `/readyz` start it).
     let client: RewardClient
+    /// Clusters A and B behind the client, for injecting broker errors.
+    let clusters: [TestKafkaCluster]
     let port: Int
     let http: HTTPClient
 
@@ -73,7 +75,7 @@ struct APIHarness {
             let outcome: Result<Void, any Error>
             do {
                 try await eventually(.seconds(10), "server listening") { bound.value != nil }
-                try await body(APIHarness(wallet: wallet, client: client, port: bound.value ?? 0, http: http))
+                try await body(APIHarness(wallet: wallet, client: client, clusters: hosts.map(\.1), port: bound.value ?? 0, http: http))
                 outcome = .success(())
             } catch {
                 outcome = .failure(error)
