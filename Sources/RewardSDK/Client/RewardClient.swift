@@ -9,8 +9,8 @@ import Synchronization
 /// The reward SDK an activity service links: grants a reward, returns its signed token, and
 /// guarantees the grant reaches a Kafka cluster or the local durable spool before answering.
 ///
-/// ``sendBonus(activity:user:bonus:orderID:)`` validates the grant, mints a ``RewardToken``,
-/// builds a ``BonusEvent`` keyed by the order id and produces it to the lane's topic on one of
+/// ``sendBonus(activity:user:bonus:orderID:)`` validates the grant, mints a `RewardToken`,
+/// builds a `BonusEvent` keyed by the order id and produces it to the lane's topic on one of
 /// the clusters (weighted round robin). A cluster that fails or misses the attempt deadline is
 /// retried on the other; after repeated failures it leaves the rotation for a cool-down (a
 /// circuit breaker per cluster). When no cluster acknowledges within the budget, the event is
@@ -46,8 +46,8 @@ public final class RewardClient: Sendable {
     ///   - configuration: Clusters, catalog, keys, spool and delivery settings.
     ///   - logger: Receives the client's logs; user ids are never logged at info or above.
     ///   - metrics: Where the client's metrics go (see the metric names in the module's docs).
-    /// - Throws: ``ConfigurationError`` for an unusable configuration or a spool directory that
-    ///   another live process holds; ``KafkaError`` when a producer cannot be created.
+    /// - Throws: `ConfigurationError` for an unusable configuration or a spool directory that
+    ///   another live process holds; `KafkaError` when a producer cannot be created.
     public init(configuration: RewardClientConfiguration, logger: Logger, metrics: any MetricsFactory) async throws {
         try configuration.validate()
         let names = configuration.clusters.map(\.name)
@@ -147,9 +147,9 @@ public final class RewardClient: Sendable {
     ///   - bonus: Reward type (from the catalog), amount in the type's minor units, extensions.
     ///   - orderID: The caller's global idempotency key.
     /// - Returns: The token, bound to order id, user id, reward type, amount, issue and expiry time.
-    /// - Throws: ``RewardError`` with the field's code for an invalid grant (nothing is produced or
-    ///   spooled), ``RewardError/Code/notDurable`` when neither a cluster nor the spool took the
-    ///   event, ``RewardError/Code/shuttingDown`` after ``shutdown()`` began.
+    /// - Throws: `RewardError` with the field's code for an invalid grant (nothing is produced or
+    ///   spooled), `RewardError/Code/notDurable` when neither a cluster nor the spool took the
+    ///   event, `RewardError/Code/shuttingDown` after ``shutdown()`` began.
     public func sendBonus(activity: Activity, user: User, bonus: BonusContent, orderID: OrderID) async throws(RewardError)
         -> RewardToken
     {
@@ -158,7 +158,12 @@ public final class RewardClient: Sendable {
 
     /// Grants one reward on behalf of a service (reward-api grants for the service that signed the
     /// request); otherwise the same as ``sendBonus(activity:user:bonus:orderID:)``.
-    /// - Parameter grantedBy: The granting service's id, recorded with the token and carried in the event.
+    /// - Parameters:
+    ///   - activity: The campaign and scene.
+    ///   - user: Who is credited.
+    ///   - bonus: Reward type, amount in the type's minor units, extensions.
+    ///   - orderID: The caller's global idempotency key.
+    ///   - grantedBy: The granting service's id, recorded with the token and carried in the event.
     public func sendBonus(activity: Activity, user: User, bonus: BonusContent, orderID: OrderID, grantedBy: String?)
         async throws(RewardError) -> RewardToken
     {
@@ -272,7 +277,7 @@ public final class RewardClient: Sendable {
     /// Waits for all clusters up to `timeout`; a cluster not ready by then is logged and left to
     /// come up later (grants fail over meanwhile). Calling it again re-checks the clusters not ready.
     /// - Parameter timeout: default ``RewardClientConfiguration/DeliveryOptions/readinessTimeout``.
-    /// - Throws: ``RewardError`` ``RewardError/Code/notReady`` when no cluster became ready, or a
+    /// - Throws: `RewardError` `RewardError/Code/notReady` when no cluster became ready, or a
     ///   lane topic is missing on a cluster (a configuration error: the message names it).
     public func start(timeout: Duration? = nil) async throws(RewardError) {
         let limit = timeout ?? configuration.delivery.readinessTimeout
@@ -336,7 +341,10 @@ public final class RewardClient: Sendable {
 
     /// Waits until the background replayer has emptied the spool, or `limit` has passed.
     /// For a process about to stop that would rather deliver its spool than leave it to the next.
-    /// - Parameter progress: called with the records left, about once per `interval`.
+    /// - Parameters:
+    ///   - limit: The longest to wait.
+    ///   - interval: How often to look (and to call `progress`).
+    ///   - progress: called with the records left, about once per `interval`.
     /// - Returns: the records still in the spool (0 when all were acknowledged).
     public func waitForSpoolReplay(within limit: Duration, interval: Duration = .seconds(1),
                                    progress: (Int) -> Void = { _ in }) async -> Int {
@@ -362,7 +370,7 @@ public final class RewardClient: Sendable {
     /// or in the spool, queued tokens are written, and the producers and spool are closed.
     ///
     /// Grants still in progress finish first; later calls to ``sendBonus(activity:user:bonus:orderID:)``
-    /// throw ``RewardError/Code/shuttingDown``. Records left in the spool are replayed by the next
+    /// throw `RewardError/Code/shuttingDown`. Records left in the spool are replayed by the next
     /// client that opens the same spool directory. Safe to call more than once.
     public func shutdown() async {
         let task = shutdownTask.withLock { task -> Task<Void, Never> in

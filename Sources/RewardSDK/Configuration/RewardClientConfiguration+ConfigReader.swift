@@ -31,7 +31,7 @@ extension RewardClientConfiguration {
     ///   `sdk.recorder.writers` (2).
     ///
     /// - Parameter config: The settings.
-    /// - Throws: ``ConfigurationError`` for a missing or invalid setting or file; messages never
+    /// - Throws: `ConfigurationError` for a missing or invalid setting or file; messages never
     ///   contain key material.
     public init(config: ConfigReader) throws(ConfigurationError) {
         let directory = try ClusterDirectory.load(

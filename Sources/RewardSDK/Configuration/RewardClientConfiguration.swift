@@ -144,7 +144,7 @@ public struct RewardClientConfiguration: Sendable {
     /// The topic a lane's events go to.
     public func topic(for lane: Lane) -> String { topicPrefix + lane.rawValue }
 
-    /// - Throws: ``ConfigurationError`` naming the first setting that cannot work.
+    /// - Throws: `ConfigurationError` naming the first setting that cannot work.
     func validate() throws(ConfigurationError) {
         guard !clusters.isEmpty, clusters.count <= 64 else {
             throw ConfigurationError(code: "sdk.clusters", message: "between 1 and 64 clusters are needed, got \(clusters.count)")

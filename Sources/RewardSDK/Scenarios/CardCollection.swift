@@ -21,7 +21,7 @@ public struct CardCollection: Sendable {
     }
 
     /// `cards:<activity>:<user>:<draw>`.
-    /// - Throws: ``RewardError`` ``RewardError/Code/invalidOrderID`` (see ``ScenarioOrderID/make(_:_:)``).
+    /// - Throws: `RewardError` `RewardError/Code/invalidOrderID` (see ``ScenarioOrderID/make(_:_:)``).
     public static func orderID(activityID: String, userID: String, draw: Int) throws(RewardError) -> OrderID {
         try ScenarioOrderID.make("cards", [
             .identifier(activityID, name: "activity id"), .identifier(userID, name: "user id"), .number(draw, name: "draw"),
@@ -35,7 +35,7 @@ public struct CardCollection: Sendable {
     ///   - amount: The prize in the type's minor units.
     ///   - extensions: Free key/values for the downstream.
     /// - Returns: The token of the grant.
-    /// - Throws: ``RewardError``, as ``RewardClient/sendBonus(activity:user:bonus:orderID:)``.
+    /// - Throws: `RewardError`, as ``RewardClient/sendBonus(activity:user:bonus:orderID:)``.
     public func grant(user: User, draw: Int, amount: Int64, extensions: [String: String] = [:]) async throws(RewardError)
         -> RewardToken
     {

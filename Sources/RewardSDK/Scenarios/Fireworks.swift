@@ -21,7 +21,7 @@ public struct Fireworks: Sendable {
     }
 
     /// `fireworks:<activity>:<show>:<user>:<prize>`.
-    /// - Throws: ``RewardError`` ``RewardError/Code/invalidOrderID`` (see ``ScenarioOrderID/make(_:_:)``).
+    /// - Throws: `RewardError` `RewardError/Code/invalidOrderID` (see ``ScenarioOrderID/make(_:_:)``).
     public static func orderID(activityID: String, showID: String, userID: String, prize: Int) throws(RewardError) -> OrderID {
         try ScenarioOrderID.make("fireworks", [
             .identifier(activityID, name: "activity id"), .identifier(showID, name: "show id"),
@@ -37,7 +37,7 @@ public struct Fireworks: Sendable {
     ///   - amount: Its amount in the type's units (1 for an item).
     ///   - extensions: Free key/values for the downstream.
     /// - Returns: The token of the grant.
-    /// - Throws: ``RewardError``, as ``RewardClient/sendBonus(activity:user:bonus:orderID:)``.
+    /// - Throws: `RewardError`, as ``RewardClient/sendBonus(activity:user:bonus:orderID:)``.
     public func grant(showID: String, user: User, prize: Int, amount: Int64 = 1, extensions: [String: String] = [:])
         async throws(RewardError) -> RewardToken
     {

@@ -24,7 +24,7 @@ public struct RedEnvelopeRain: Sendable {
     }
 
     /// `rain:<activity>:<round>:<user>:<drop>`.
-    /// - Throws: ``RewardError`` ``RewardError/Code/invalidOrderID`` (see ``ScenarioOrderID/make(_:_:)``).
+    /// - Throws: `RewardError` `RewardError/Code/invalidOrderID` (see ``ScenarioOrderID/make(_:_:)``).
     public static func orderID(activityID: String, round: Int, userID: String, dropIndex: Int) throws(RewardError) -> OrderID {
         try ScenarioOrderID.make("rain", [
             .identifier(activityID, name: "activity id"), .number(round, name: "round"),
@@ -40,7 +40,7 @@ public struct RedEnvelopeRain: Sendable {
     ///   - amount: Its value in minor units.
     ///   - extensions: Free key/values for the downstream.
     /// - Returns: The token of the grant.
-    /// - Throws: ``RewardError``, as ``RewardClient/sendBonus(activity:user:bonus:orderID:)``.
+    /// - Throws: `RewardError`, as ``RewardClient/sendBonus(activity:user:bonus:orderID:)``.
     public func grant(round: Int, user: User, dropIndex: Int, amount: Int64, extensions: [String: String] = [:])
         async throws(RewardError) -> RewardToken
     {

@@ -19,9 +19,9 @@ public enum ScenarioOrderID {
     }
 
     /// Joins `prefix` and `parts` with `:`.
-    /// - Throws: ``RewardError`` ``RewardError/Code/invalidOrderID`` when a part is empty, holds
+    /// - Throws: `RewardError` `RewardError/Code/invalidOrderID` when a part is empty, holds
     ///   a character other than letters, digits, `-`, `_`, `.`, or a number is negative; and when
-    ///   the result is longer than ``GrantValidation/maximumOrderIDLength``.
+    ///   the result is longer than `GrantValidation/maximumOrderIDLength`.
     public static func make(_ prefix: String, _ parts: [Part]) throws(RewardError) -> OrderID {
         var text = prefix
         for part in parts {

@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The few blocking file calls the spool makes, with errno turned into ``SpoolError``.
+/// The few blocking file calls the spool makes, with errno turned into `SpoolError`.
 /// Every one of them runs on a dedicated thread, never on the cooperative pool.
 enum POSIXFile {
     static func error(_ call: String, _ path: String, _ code: Int32 = errno) -> SpoolError {
@@ -23,7 +23,7 @@ enum POSIXFile {
 
     /// Opens (creating) `path` and takes an exclusive `flock` without waiting.
     /// - Returns: the descriptor; closing it (or the process dying) releases the lock.
-    /// - Throws: ``SpoolError/Code/locked`` when another open file description holds it.
+    /// - Throws: `SpoolError/Code/locked` when another open file description holds it.
     static func lockExclusively(_ path: String) throws(SpoolError) -> Int32 {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw error("open", path) }
@@ -46,7 +46,7 @@ enum POSIXFile {
     }
 
     /// Writes all of `bytes` at the file's offset, retrying short writes and `EINTR`.
-    /// - Throws: ``SpoolError`` ``SpoolError/Code/io`` (with `ENOSPC` when the disk is full); part of
+    /// - Throws: `SpoolError` `SpoolError/Code/io` (with `ENOSPC` when the disk is full); part of
     ///   `bytes` may have been written.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String, faults: SpoolFaults) throws(SpoolError) {
         var end = bytes.count

@@ -5,7 +5,7 @@ extension Spool {
     /// Writes records a cluster refused for good to a new quarantine file, with a note saying who
     /// refused each and why. Once this returns they are durable there and replay may pass them.
     /// - Returns: the quarantine file's name.
-    /// - Throws: ``SpoolError`` when it could not be written (the records stay in their segment).
+    /// - Throws: `SpoolError` when it could not be written (the records stay in their segment).
     @discardableResult
     func quarantine(_ refusals: [Refusal], from sequence: UInt64) async throws -> String {
         let number = state.withLock { state in

@@ -101,7 +101,7 @@ final class Spool: Sendable {
     }
 
     /// Opens (creating) the spool directory, locks it, and counts what earlier processes left.
-    /// - Throws: ``SpoolError`` ``SpoolError/Code/locked`` when a live process holds the directory.
+    /// - Throws: `SpoolError` `SpoolError/Code/locked` when a live process holds the directory.
     /// - Parameter faults: test hooks; ``SpoolFaults/none`` in production.
     static func open(directory: String, segmentBytes: Int, logger: Logger, faults: SpoolFaults = .none,
                      depthChanged: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Spool
@@ -139,7 +139,7 @@ final class Spool: Sendable {
     var syncCount: Int { writer.syncCount }
 
     /// Appends one record; returns once it is durable.
-    /// - Throws: ``SpoolError`` when it could not be written and synced; the caller must not
+    /// - Throws: `SpoolError` when it could not be written and synced; the caller must not
     ///   treat the grant as accepted.
     func append(_ record: SpoolRecord) async throws(SpoolError) {
         try await writer.append(frame: SpoolFormat.frame(record)).get()
@@ -166,7 +166,7 @@ final class Spool: Sendable {
     }
 
     /// Moves the segment's checkpoint to `offset`: a restart resumes there (never decreasing).
-    /// - Throws: ``SpoolError`` when it could not be written (a full disk): replay goes on, and
+    /// - Throws: `SpoolError` when it could not be written (a full disk): replay goes on, and
     ///   only a crash before the next checkpoint would resend what it covers.
     func checkpoint(segment sequence: UInt64, offset: Int) async throws {
         let (directory, faults) = (self.directory, self.faults)

@@ -5,7 +5,7 @@ public import Logging
 public enum SpoolInspection {
     /// Grants in `directory` that no cluster has acknowledged yet (what a replay would send).
     /// Takes the directory's lock for the count, so it fails while a live process owns the spool.
-    /// - Throws: ``SpoolError`` (`locked` when a running process holds it, `io` when unreadable).
+    /// - Throws: `SpoolError` (`locked` when a running process holds it, `io` when unreadable).
     public static func pendingGrants(directory: String, logger: Logger) async throws -> Int {
         let spool = try await Spool.open(directory: directory, segmentBytes: 1 << 20, logger: logger)
         let depth = spool.depth
@@ -73,7 +73,7 @@ public enum SpoolInspection {
     ///
     /// Reads only: it takes no lock and changes nothing, so it also works beside a live process
     /// (whose active segment may then show a torn tail: a write in progress).
-    /// - Throws: ``SpoolError`` ``SpoolError/Code/io`` when the directory or a file cannot be read.
+    /// - Throws: `SpoolError` `SpoolError/Code/io` when the directory or a file cannot be read.
     public static func list(directory: String) async throws -> [Entry] {
         try await onDedicatedThread("reward-spool-list") { () throws -> [Entry] in
             let names = try POSIXFile.list(directory)

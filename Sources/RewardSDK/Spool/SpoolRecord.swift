@@ -27,7 +27,7 @@ struct SpoolRecord: Sendable, Equatable {
         Self.append(value, to: &bytes)
     }
 
-    /// - Throws: ``SpoolError`` ``SpoolError/Code/corrupt`` for an unknown version or a cut-off field.
+    /// - Throws: `SpoolError` `SpoolError/Code/corrupt` for an unknown version or a cut-off field.
     static func decode(_ bytes: ArraySlice<UInt8>) throws(SpoolError) -> SpoolRecord {
         let fields = try parse(bytes)
         return SpoolRecord(topic: String(decoding: bytes[fields.topic], as: UTF8.self), key: Array(bytes[fields.key]),
