@@ -18,9 +18,12 @@ struct DrainSpoolTests {
         // The "dead host": both clusters down, so every answered grant is only in its spool.
         for name in [ClusterName.a, .b] { try harness.cluster(name).cluster.setAllBrokersDown() }
         let catalog = try RewardCatalog.load(from: "\(TestEnvironment.repositoryRoot)/ops/config/reward-types.json")
-        let configuration = RewardClientConfiguration(
+        var configuration = RewardClientConfiguration(
             clusters: [ClusterName.a, .b].map { .init(name: $0, bootstrapServers: harness.cluster($0).bootstrapServers, weight: 1) },
             catalog: catalog, keyRing: LaneHarness.keyRing, spoolDirectory: spool)
+        // Every grant goes to the spool here: the 10 ms the default promise leaves for its sync is
+        // the disk's test (SlowSpoolTests); on a loaded CI machine a first fdatasync took longer.
+        configuration.delivery.promise = .seconds(5)
         let client = try await RewardClient(configuration: configuration, logger: makeTestLogger("dead-host", level: .critical),
                                             metrics: NOOPMetricsHandler.instance)
         let count = 200
@@ -70,9 +73,12 @@ struct DrainSpoolTests {
         defer { try? FileManager.default.removeItem(atPath: spool) }
         for name in [ClusterName.a, .b] { try harness.cluster(name).cluster.setAllBrokersDown() }
         let catalog = try RewardCatalog.load(from: "\(TestEnvironment.repositoryRoot)/ops/config/reward-types.json")
-        let configuration = RewardClientConfiguration(
+        var configuration = RewardClientConfiguration(
             clusters: [ClusterName.a, .b].map { .init(name: $0, bootstrapServers: harness.cluster($0).bootstrapServers, weight: 1) },
             catalog: catalog, keyRing: LaneHarness.keyRing, spoolDirectory: spool)
+        // Every grant goes to the spool here: the 10 ms the default promise leaves for its sync is
+        // the disk's test (SlowSpoolTests); on a loaded CI machine a first fdatasync took longer.
+        configuration.delivery.promise = .seconds(5)
         let client = try await RewardClient(configuration: configuration, logger: makeTestLogger("dead-host", level: .critical),
                                             metrics: NOOPMetricsHandler.instance)
         let count = 120
