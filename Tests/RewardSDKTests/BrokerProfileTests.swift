@@ -126,7 +126,9 @@ extension SDKIntegrationTests {
             for broker in Int32(1)...3 { try bed.a.cluster.setRoundTripTime(broker, .milliseconds(60)) }
             let tokens = try await grantConcurrently(client, count: 1_000, tasks: 20, prefix: "deg")
             let live = metrics.grants("acked_a") + metrics.grants("acked_b")
-            #expect(live >= 900, "\(live) of 1,000 live; A \(metrics.grants("acked_a")), B \(metrics.grants("acked_b"))")
+            // 85%: measured 87.8–95% (CI's loaded 2 cores the low end); a rule that kept sending to
+            // the slow cluster without hedging would lose most of A's half.
+            #expect(live >= 850, "\(live) of 1,000 live; A \(metrics.grants("acked_a")), B \(metrics.grants("acked_b"))")
             try await Self.everyAnsweredGrantStored(bed, client, Set(tokens.keys.map { "deg:\($0)" }))
         }
 

@@ -161,11 +161,14 @@ public final class RateShareCoordinator: Service, Sendable {
 
     private func publish(_ share: Double, reason: String) {
         let changed = state.withLock { state -> Bool in
-            defer { state.share = share }
-            return state.share != share
+            guard state.share != share else { return false }
+            // The limiter first: whoever reads `share` finds that rate already in force (CI saw
+            // share 1 with the limiter still at 0).
+            limiter?.setFleetShare(share)
+            state.share = share
+            return true
         }
         guard changed else { return }
-        limiter?.setFleetShare(share)
         shareGauge.record(share)
         logger.info("fleet rate share changed", metadata: [
             "instance": "\(configuration.instanceID)", "share": "\(share)", "reason": "\(reason)",
