@@ -9,3 +9,16 @@ public protocol BonusGranting: Sendable {
 }
 
 extension RewardClient: BonusGranting {}
+
+extension RewardClient {
+    /// reward-api's readiness rule over `health`: ready once this client has started (a cluster is
+    /// ready) and the service is healthy; the details name the ready clusters (`none` before start).
+    public func readiness(health: @escaping @Sendable () async -> (healthy: Bool, details: [String: String]))
+        -> @Sendable () async -> (ready: Bool, details: [String: String]) {
+        { [self] in
+            let (healthy, details) = await health()
+            let clusters = readyClusterNames.map(\.rawValue).joined(separator: ",")
+            return (healthy && isReady, details.merging(["clusters": clusters.isEmpty ? "none" : clusters]) { a, _ in a })
+        }
+    }
+}

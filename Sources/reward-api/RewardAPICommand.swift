@@ -64,13 +64,8 @@ struct RewardAPICommand: AsyncParsableCommand {
                                            catalog: catalog, keyRing: keyRing, logger: logger, metrics: MetricsSystem.factory),
             registry: registry,
             health: health,
-            readiness: {
-                // Ready once the client has started (the service group starts it beside the
-                // server) and the database answers; /readyz names the clusters that are ready.
-                let (healthy, details) = await health()
-                let clusters = client.readyClusterNames.map(\.rawValue).joined(separator: ",")
-                return (healthy && client.isReady, details.merging(["clusters": clusters.isEmpty ? "none" : clusters]) { a, _ in a })
-            })
+            // Ready once the client has started (the service group starts it beside the server).
+            readiness: client.readiness(health: health))
         let host = api.host
         let server = RewardAPI(configuration: api, dependencies: dependencies, logger: logger) { port in
             print("reward-api: listening on \(host):\(port)")

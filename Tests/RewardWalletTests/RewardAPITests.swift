@@ -15,6 +15,7 @@ struct RewardAPITests {
             // Not ready until the SDK client has started; then ready, naming the clusters.
             let early = try await api.send("GET", "/readyz")
             #expect(early.status == 503 && early.json["status"] as? String == "not_ready", "\(early.text)")
+            #expect(early.json["clusters"] as? String == "none" && early.json["database"] as? String == "ok", "\(early.text)")
             try await api.client.start(timeout: .seconds(20))
             let ready = try await api.send("GET", "/readyz")
             #expect(ready.status == 200 && ready.json["status"] as? String == "ready", "\(ready.text)")

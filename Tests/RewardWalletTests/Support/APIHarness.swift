@@ -67,7 +67,7 @@ struct APIHarness {
                 configuration: configuration,
                 dependencies: .init(granter: client, wallet: wallet.reader, withdrawals: wallet.service,
                                     registry: PrometheusCollectorRegistry(), health: { (true, ["database": "ok"]) },
-                                    readiness: { (client.isReady, ["clusters": client.readyClusterNames.map(\.rawValue).joined(separator: ",")]) }),
+                                    readiness: client.readiness { (true, ["database": "ok"]) }),
                 logger: quiet, onListening: { port in bound.withLock { $0 = port } })
             let group = ServiceGroup(services: [server], logger: quiet)
             let running = Task { try await group.run() }
