@@ -20,7 +20,8 @@ public enum ConsumerProcess {
             "REWARD_RATES_PATH": ratesPath,
             "REWARD_TOKENS_KEYS": "1:" + Data([UInt8](repeating: 42, count: 32)).base64EncodedString(),  // LaneHarness.keyRing
             "REWARD_TOKENS_CURRENT_KEY_ID": "1",
-            "REWARD_LOG_LEVEL": "warning",
+            // REWARD_TEST_CHILD_LOG_LEVEL=info shows a child's share changes, batches and the like.
+            "REWARD_LOG_LEVEL": ProcessInfo.processInfo.environment["REWARD_TEST_CHILD_LOG_LEVEL"] ?? "warning",
         ]
         if let simulatorPort { environment["REWARD_LEDGERS_PARTNER_PRIZES_URL"] = "http://127.0.0.1:\(simulatorPort)" }
         return environment

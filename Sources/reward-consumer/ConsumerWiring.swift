@@ -19,6 +19,7 @@ struct ConsumerWiring: Sendable {
     let ratesPath: String
     let laneConsumer: LaneConsumer
     private let pool: MariaDBPool
+    private let coordination: MariaDBPool
     private let producer: KafkaProducer
     private let httpLedgers: [HTTPLedger]
 
@@ -37,9 +38,19 @@ struct ConsumerWiring: Sendable {
 
         let catalog = try RewardCatalog.load(from: config.string(forKey: "catalog.path", default: "ops/config/reward-types.json"))
         let keyRing = try TokenKeyRing(config: config)
-        let pool = MariaDBPool(configuration: MariaDBConfiguration(config: config.scoped(to: "db")), logger: logger)
+        let database = MariaDBConfiguration(config: config.scoped(to: "db"))
+        let pool = MariaDBPool(configuration: database, logger: logger)
         self.pool = pool
-        self.stores = SettlementStores(single: pool)
+        // The rate lease heartbeat gets a connection of its own: queued behind settlement batches
+        // on the shared pool it came late under load, and a late heartbeat fences the instance
+        // (share 0, then the 2 s join window again). Waiting longer than a heartbeat interval for
+        // it is a failed heartbeat, which is what the fence is for.
+        var leases = database
+        leases.pool.maxConnections = 1
+        leases.pool.acquireTimeout = .seconds(1)
+        coordination = MariaDBPool(configuration: leases, logger: logger)
+        let one = ShardedPool([pool])
+        self.stores = SettlementStores(claims: one, wallet: one, budgets: one, goods: one, coordination: coordination)
 
         ratesPath = config.string(forKey: "rates.path", default: "ops/config/rate-limits.json")
         let rates = try RateLimitConfiguration.load(from: ratesPath)
@@ -102,5 +113,6 @@ struct ConsumerWiring: Sendable {
         await producer.shutdown()
         for ledger in httpLedgers { try? await ledger.shutdown() }
         await pool.shutdown()
+        await coordination.shutdown()
     }
 }

@@ -38,7 +38,7 @@ struct RewardConsumerCommand: AsyncParsableCommand {
     @Option(help: "Port for /metrics and /healthz (default: consumer.metricsPort, else any free port).")
     var metricsPort: Int?
 
-    @Option(help: "This instance's id for the fleet rate share (default: host name and pid).")
+    @Option(help: "This instance's name in the fleet's rate leases (default: host name and pid; a random suffix is added).")
     var instanceID: String?
 
     func run() async throws {

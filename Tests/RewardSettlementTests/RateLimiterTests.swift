@@ -157,15 +157,55 @@ struct RateLimiterTests {
         #expect(Double(cashDone - cashArrived) / 1e9 < 2, "12 cash permits at 20/s")
     }
 
-    @Test("The fleet share scales every rate")
-    func fleetShare() throws {
+    @Test("The fleet share scales every rate, per bucket, and is worth nothing past its expiry")
+    func fleetShare() async throws {
         let limiter = try Self.limiter(RateLimitConfiguration(
-            rates: ["coupon": 100], sharedDownstreams: ["partner": .init(rate: 40, types: ["coupon"])]))
-        limiter.setFleetShare(0.25)
+            rates: ["coupon": 100, "frame": 100], sharedDownstreams: ["partner": .init(rate: 40, types: ["coupon"])]))
+        limiter.setFleetShare(FleetShare(fraction: 0.25, validUntil: nil))
         #expect(limiter.effectiveRate(rewardType: "coupon") == 25)
         #expect(limiter.effectiveRate(sharedDownstream: "partner") == 10)
-        limiter.setFleetShare(0)
+        limiter.setFleetShares(["coupon": FleetShare(fraction: 0.5, validUntil: nil)], otherwise: .none)
+        #expect(limiter.effectiveRate(rewardType: "coupon") == 50)
+        #expect(limiter.effectiveRate(rewardType: "frame") == 0, "a bucket not named gets `otherwise`")
+        #expect(limiter.effectiveRate(sharedDownstream: "partner") == 0)
+
+        // A share that expires stops on its own: no call, no timer, just the clock at the next permit.
+        limiter.setFleetShare(FleetShare(fraction: 1, validUntil: .now + .milliseconds(300)))
+        #expect(limiter.effectiveRate(rewardType: "coupon") == 100)
+        try await Task.sleep(for: .milliseconds(400))
         #expect(limiter.effectiveRate(rewardType: "coupon") == 0)
+        let late = Task { await limiter.acquire(rewardType: "coupon") }
+        try await Task.sleep(for: .milliseconds(500))
+        late.cancel()
+        #expect(await late.value == false, "no permit from an expired share")
+    }
+
+    @Test("Demand: a bucket is wanted while someone waits or asked within the window, at the highest priority asking")
+    func demand() async throws {
+        let catalog = try RewardCatalog(types: [
+            RewardType(id: "cash_x", lane: .cash, ledger: "http:partner", unit: "CNY", minimumAmount: 1, maximumAmount: 100,
+                       displayName: "cash"),
+            RewardType(id: "goods_y", lane: .goods, ledger: "http:partner", unit: "item", minimumAmount: 1, maximumAmount: 1,
+                       displayName: "goods"),
+        ])
+        let limiter = try Self.limiter(RateLimitConfiguration(
+            rates: ["goods_y": 1000], sharedDownstreams: ["partner": .init(rate: 1000, types: ["cash_x", "goods_y"])]),
+            catalog: catalog)
+        #expect(limiter.demands(within: .seconds(1)).isEmpty)
+        await limiter.acquire(rewardType: "goods_y")
+        #expect(limiter.demands(within: .seconds(1)) == ["goods_y": .normal, "shared:partner": .normal])
+        await limiter.acquire(rewardType: "cash_x")
+        #expect(limiter.demands(within: .seconds(1)) == ["goods_y": .normal, "shared:partner": .high])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(limiter.demands(within: .milliseconds(200)).isEmpty, "asked longer ago than the window")
+
+        // A waiter is demand however long it has waited.
+        limiter.setFleetShare(.none)
+        let waiting = Task { await limiter.acquire(rewardType: "goods_y") }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(limiter.demands(within: .milliseconds(200))["goods_y"] == .normal)
+        waiting.cancel()
+        _ = await waiting.value
     }
 
     @Test("Invalid limits are refused with a specific error")

@@ -78,7 +78,9 @@ public final class HTTPLedger: Ledger {
             // would reach the downstream in one (seen as 429s with two consumer processes).
             var pacedAt = WallClock.now()
             if let limiter = configuration.rateLimiter {
-                guard let slot = await limiter.acquireSlot(rewardType: credit.rewardType) else { return .retriable("cancelled") }
+                guard let slot = await Self.freshSlot(limiter, rewardType: credit.rewardType) else {
+                    return .retriable("no rate permit in time (cancelled, or this process kept being held up)")
+                }
                 pacedAt = slot
             }
             // Asked inside the slot, so calls queued behind a failing one see the circuit open.
@@ -86,6 +88,19 @@ public final class HTTPLedger: Ledger {
             if breaker.current == .halfOpen { breakerGauge.record(1) }
             return await send(credit, pacedAt: pacedAt)
         }
+    }
+
+    /// A permit at most one slice (100 ms) old. A process held up between the permit and the send
+    /// (stopped, paused) would otherwise send it in a later slice, on top of that slice's own
+    /// permits: such a permit is let go and another taken (a few tries, then retry later). Less
+    /// than a slice late is ordinary scheduling on a busy machine, and the request still carries
+    /// its slot as X-Reward-Paced-At.
+    private static func freshSlot(_ limiter: RewardRateLimiter, rewardType: String) async -> Int64? {
+        for _ in 0..<3 {
+            guard let slot = await limiter.acquireSlot(rewardType: rewardType) else { return nil }
+            if WallClock.now() - slot <= WallClock.sliceNanoseconds { return slot }
+        }
+        return nil
     }
 
     private struct Body: Encodable {

@@ -16,7 +16,7 @@ final class RateBucket: Sendable {
 
     private struct State {
         var configuredRate: Double
-        var fleetShare: Double = 1
+        var fleetShare = FleetShare.whole
         var overloadFactor: Double = 1
         var lastOverloadAt: Int64 = .min
         var lastRecoveryAt: Int64
@@ -34,7 +34,7 @@ final class RateBucket: Sendable {
                 overloadFactor = min(1, overloadFactor + policy.recoveryPerSecond * seconds)
             }
             lastRecoveryAt = now
-            return SliceSchedule.milliRate(configuredRate * fleetShare * overloadFactor)
+            return SliceSchedule.milliRate(configuredRate * fleetShare.fraction(at: .now) * overloadFactor)
         }
 
         /// Hands due permits to the waiters at the head of the queues; returns who is done, with
@@ -131,12 +131,19 @@ final class RateBucket: Sendable {
 
     /// Sets the configured rate; the next permit comes from the next slice.
     func setRate(_ rate: Double) {
-        change { $0.configuredRate = max(0, rate) }
+        change { state in
+            state.configuredRate = max(0, rate)
+            return true
+        }
     }
 
-    /// Sets this process's share of the fleet-wide rate (0...1).
-    func setFleetShare(_ share: Double) {
-        change { $0.fleetShare = min(1, max(0, share)) }
+    /// Sets this process's share of the fleet-wide rate. A new expiry for the same fraction only
+    /// extends it: closing the slice at every heartbeat would throw away permits.
+    func setFleetShare(_ share: FleetShare) {
+        change { state in
+            defer { state.fleetShare = share }
+            return state.fleetShare.fraction != share.fraction
+        }
     }
 
     /// Slows down after an overload answer: factor × ``RateLimitConfiguration/OverloadPolicy/factor``,
@@ -148,20 +155,22 @@ final class RateBucket: Sendable {
         let debounce = Int64(policy.debounceMilliseconds) * 1_000_000
         var applied = false
         change { state in
-            guard state.lastOverloadAt == .min || now - state.lastOverloadAt >= debounce else { return }
+            guard state.lastOverloadAt == .min || now - state.lastOverloadAt >= debounce else { return false }
             _ = state.milliRate(now: now, policy: policy)  // bring the recovery up to date first
             state.overloadFactor = max(policy.floor, state.overloadFactor * policy.factor)
             state.lastOverloadAt = now
             applied = true
+            return true
         }
         return applied
     }
 
     /// Applies a rate change: closes the current slice (old and new rates never add up in one
     /// slice) and restarts the pump so a long sleep at the old rate does not delay the new one.
-    private func change(_ body: (inout State) -> Void) {
+    /// `body` returns whether the rate changed; if not, nothing else happens.
+    private func change(_ body: (inout State) -> Bool) {
         let old = state.withLock { state -> Task<Void, Never>? in
-            body(&state)
+            guard body(&state) else { return nil }
             state.schedule.closeCurrentSlice(now: WallClock.now())
             guard state.pump != nil else { return nil }
             let old = state.pump

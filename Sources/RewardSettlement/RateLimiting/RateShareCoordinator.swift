@@ -1,83 +1,113 @@
+import Foundation
 public import Logging
 public import MariaDB
 public import Metrics
 public import ServiceLifecycle
 import Synchronization
 
-/// Keeps the fleet's sum of rates under each configured rate: every consumer process holds a
-/// lease in `rate_leases` and takes `1 / active instances` of every rate.
+/// Keeps the fleet's sum of rates under each configured rate, and gives each rate to the
+/// instances that want it: every consumer process holds a lease in `rate_leases` that lists the
+/// rate buckets it wants now (``RewardRateLimiter/demands(within:)``), and takes `1 / n` of a
+/// bucket where `n` instances want it (cash first: while any instance wants a bucket for a cash
+/// type, instances wanting it for other types take 0 of it).
 ///
-/// - Every `heartbeatInterval` (1 s) the instance refreshes its lease (`heartbeat_at = NOW(6)`) and
-///   counts the leases younger than `leaseDuration` (3 s). Server time only: no two clocks compared.
-/// - A joining instance takes 0 until two heartbeat intervals after its first lease was written, so
-///   every running instance has counted it and lowered its own share before it raises its own.
-/// - A departed instance's share is redistributed only after its lease expires: the others keep
-///   counting it until then (under, never over).
+/// - Every `heartbeatInterval` (1 s) the instance refreshes its lease (`heartbeat_at = NOW(6)`,
+///   its demands) and reads the demands of the leases younger than `leaseDuration` (3 s). Server
+///   time only: no two clocks compared.
+/// - A demand new in the lease (or back after a fence) earns a share only two heartbeat intervals
+///   after the heartbeat that wrote it returned: by then every instance sharing that bucket has
+///   counted it and lowered its own share.
+/// - A demand that ends drops its share to 0 before the lease stops saying it, so the others
+///   never raise theirs while it still spends.
+/// - A departed instance's share is redistributed only after its lease expires (under, never over).
 /// - An instance whose heartbeats stop succeeding takes 0 once two intervals have passed since the
 ///   last heartbeat that succeeded (measured from when it was sent), before the others can see its
-///   lease expire at three: a partitioned instance stops before its share is handed out again.
+///   lease expire at three. The limiter checks that expiry at every permit (``FleetShare``), so a
+///   process stopped and resumed spends nothing until a new heartbeat.
 /// - On a graceful stop the instance drops to 0 first, then deletes its lease.
 ///
 /// The argument is written out in docs/architecture.md ("Fleet-wide rates").
 public final class RateShareCoordinator: Service, Sendable {
     /// Identity and timing of one instance.
     public struct Configuration: Sendable {
-        /// Unique per process (e.g. host name and pid).
+        /// A name for this process (e.g. host name and pid); the lease adds a random suffix, so a
+        /// restarted process reusing the name never shares a lease with one still running.
         public var instanceID: String
-        /// Instances that share the same rates (one fleet); others in the table are not counted.
+        /// What the lease is listed under (consumers: `lane-<lane>`, which drain checks).
         public var scope: String = "default"
+        /// Instances that split the same rates, whatever their scope.
+        public var fleet: String = "default"
         /// How often the lease is refreshed. Default 1 s.
         public var heartbeatInterval: Duration = .seconds(1)
         /// A lease younger than this is active. Default 3 s; must exceed two intervals.
         public var leaseDuration: Duration = .seconds(3)
+        /// A bucket nobody asked for in this long is no longer wanted, and its share goes to the
+        /// instances that want it. Default 3 s: longer than a consumer's spill delay (2 s), so a
+        /// saturated type whose overflow waits on the retry topic keeps its share (shorter, the
+        /// share went away and came back with every wave: a 2 s join window each time).
+        public var demandHold: Duration = .seconds(3)
 
-        /// - Parameter instanceID: Unique per process.
+        /// - Parameter instanceID: A name for this process.
         public init(instanceID: String) {
             self.instanceID = instanceID
         }
 
-        /// Waiting time of a joiner, and the self-fence age: two heartbeat intervals.
+        /// Waiting time of a new demand, and the self-fence age: two heartbeat intervals.
         var safetyWindow: Duration { heartbeatInterval * 2 }
     }
 
+    /// One bucket wanted at one priority: a demand's identity in the lease.
+    private struct Demand: Hashable {
+        var bucket: String
+        var priority: RateLimitPriority
+    }
+
     private struct State {
-        var joinedAt: ContinuousClock.Instant?
         var lastGoodSentAt: ContinuousClock.Instant?
+        /// This instance's demands as written by the last good heartbeat, and since when visible.
+        var visibleSince: [Demand: ContinuousClock.Instant] = [:]
+        /// Active instances per demand at the last good heartbeat (this one included).
+        var wanting: [Demand: Int] = [:]
         var activeCount = 0
-        var share: Double = 0
+        var shares: [String: Double] = [:]
         var heartbeatsSuspended = false
     }
 
     private let configuration: Configuration
+    private let leaseID: String
     private let pool: MariaDBPool
-    private let limiter: RewardRateLimiter?
+    private let limiter: RewardRateLimiter
     private let logger: Logger
-    private let shareGauge: Gauge
+    private let metrics: any MetricsFactory
     private let state = Mutex(State())
 
     /// Creates a coordinator; nothing happens until ``run()``.
     /// - Parameters:
-    ///   - configuration: Instance id, scope, timing.
+    ///   - configuration: Instance name, scope, fleet, timing.
     ///   - pool: The coordination database (``SettlementStores/coordination``).
-    ///   - limiter: Receives the share through ``RewardRateLimiter/setFleetShare(_:)``.
+    ///   - limiter: Says what this process wants; receives its shares.
     ///   - logger: Share changes at info level, failed heartbeats at warning.
-    ///   - metrics: `reward_rate_fleet_share` (this instance's fraction) and `reward_rate_fleet_instances`.
-    public init(configuration: Configuration, pool: MariaDBPool, limiter: RewardRateLimiter?, logger: Logger,
+    ///   - metrics: `reward_rate_fleet_share{scope, bucket}` (this instance's fraction).
+    public init(configuration: Configuration, pool: MariaDBPool, limiter: RewardRateLimiter, logger: Logger,
                 metrics: any MetricsFactory) {
         precondition(configuration.leaseDuration > configuration.safetyWindow, "the lease must outlast two heartbeat intervals")
         self.configuration = configuration
+        self.leaseID = "\(configuration.instanceID.prefix(110))/" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         self.pool = pool
         self.limiter = limiter
         self.logger = logger
-        self.shareGauge = Gauge(label: "reward_rate_fleet_share", dimensions: [("scope", configuration.scope)], factory: metrics)
-        limiter?.setFleetShare(0)  // nothing until the fleet has counted us
+        self.metrics = metrics
+        limiter.setFleetShare(.none)  // nothing until the fleet has counted us
     }
 
-    /// This instance's fraction of every fleet-wide rate now (0 while joining or fenced).
-    public var share: Double { state.withLock { $0.share } }
+    /// This instance's fraction of `bucket`'s fleet-wide rate now (0 while joining, fenced or idle).
+    public func share(of bucket: String) -> Double { state.withLock { $0.shares[bucket] ?? 0 } }
 
     /// Active instances counted at the last successful heartbeat (including this one).
     public var activeInstances: Int { state.withLock { $0.activeCount } }
+
+    /// The key of this instance's row in `rate_leases`.
+    public var leaseInstanceID: String { leaseID }
 
     /// Heartbeats until cancelled or a graceful shutdown; then drops to 0 and deletes the lease.
     public func run() async throws {
@@ -88,10 +118,10 @@ public final class RateShareCoordinator: Service, Sendable {
                 await group.waitForAll()
             }
         }
-        publish(0, reason: "stopping")
+        state.withLock { $0.visibleSince = [:] }
+        publish(reason: "stopping")
         do {
-            try await pool.execute(
-                "DELETE FROM rate_leases WHERE scope = \(configuration.scope) AND instance_id = \(configuration.instanceID)")
+            try await pool.execute("DELETE FROM rate_leases WHERE scope = \(configuration.scope) AND instance_id = \(leaseID)")
         } catch {
             logger.warning("could not delete the rate lease; it expires by itself", metadata: ["error": "\(error)"])
         }
@@ -109,69 +139,120 @@ public final class RateShareCoordinator: Service, Sendable {
         }
     }
 
-    /// Re-evaluates the share often enough that the fence acts well before a lease can expire.
+    /// Re-evaluates the shares often enough that a waiting demand starts soon after its window.
     private func fenceLoop() async {
         while !Task.isCancelled {
-            publish(computeShare(now: .now), reason: "tick")
+            publish(reason: "tick")
             try? await Task.sleep(for: configuration.heartbeatInterval / 8)
         }
     }
 
     private func heartbeat() async {
         let sentAt = ContinuousClock.now
+        let wanted = Set(limiter.demands(within: configuration.demandHold).map { Demand(bucket: $0.key, priority: $0.value) })
+        // A demand that ended (or changed priority) spends nothing from here on, before the lease
+        // stops listing it and the others raise their shares.
+        let ended = state.withLock { state -> Bool in
+            let before = state.visibleSince.count
+            state.visibleSince = state.visibleSince.filter { wanted.contains($0.key) }
+            return state.visibleSince.count != before
+        }
+        if ended { publish(reason: "demand ended") }
         let leaseMicroseconds = configuration.leaseDuration.nanoseconds / 1000
         do {
-            let count = try await pool.withConnection { connection -> Int in
+            let demandsJSON = Self.encode(wanted)
+            let leases = try await pool.withConnection { connection -> [String] in
                 try await connection.execute("""
-                    INSERT INTO rate_leases (scope, instance_id, heartbeat_at, joined_at)
-                    VALUES (\(configuration.scope), \(configuration.instanceID), NOW(6), NOW(6))
-                    ON DUPLICATE KEY UPDATE heartbeat_at = NOW(6)
+                    INSERT INTO rate_leases (scope, instance_id, fleet, heartbeat_at, joined_at, demands)
+                    VALUES (\(configuration.scope), \(leaseID), \(configuration.fleet), NOW(6), NOW(6), \(demandsJSON))
+                    ON DUPLICATE KEY UPDATE heartbeat_at = NOW(6), demands = VALUES(demands)
                     """)
                 let rows = try await connection.query("""
-                    SELECT COUNT(*) AS active FROM rate_leases
-                    WHERE scope = \(configuration.scope) AND heartbeat_at >= NOW(6) - INTERVAL \(leaseMicroseconds) MICROSECOND
+                    SELECT demands FROM rate_leases
+                    WHERE fleet = \(configuration.fleet) AND heartbeat_at >= NOW(6) - INTERVAL \(leaseMicroseconds) MICROSECOND
                     """)
-                return try rows.first?.decode("active", as: Int.self) ?? 0
+                return try rows.map { try $0.decode("demands", as: String.self) }
             }
             let ackedAt = ContinuousClock.now
+            let wanting = Self.count(leases, buckets: Set(limiter.bucketNames))
             let window = configuration.safetyWindow
             state.withLock { state in
-                // First lease, or back after a fence (the others may have expired us and raised
-                // their shares): visible from here on, so wait the safety window again.
-                if state.joinedAt == nil || state.lastGoodSentAt.map({ sentAt - $0 >= window }) ?? true {
-                    state.joinedAt = ackedAt
-                }
+                // Back after a fence, the others may have expired us and raised their shares:
+                // every demand waits the window again, as a new one does.
+                let rejoining = state.lastGoodSentAt.map { sentAt - $0 >= window } ?? true
+                var since: [Demand: ContinuousClock.Instant] = [:]
+                for demand in wanted { since[demand] = rejoining ? ackedAt : (state.visibleSince[demand] ?? ackedAt) }
+                state.visibleSince = since
                 state.lastGoodSentAt = sentAt
-                state.activeCount = max(1, count)
+                state.wanting = wanting
+                state.activeCount = max(1, leases.count)
             }
         } catch {
             logger.warning("rate lease heartbeat failed", metadata: ["error": "\(error)"])
         }
-        publish(computeShare(now: .now), reason: "heartbeat")
+        publish(reason: "heartbeat")
     }
 
-    private func computeShare(now: ContinuousClock.Instant) -> Double {
-        state.withLock { state in
-            guard let joinedAt = state.joinedAt, let lastGood = state.lastGoodSentAt, state.activeCount > 0 else { return 0 }
-            guard now - joinedAt >= configuration.safetyWindow else { return 0 }  // joining: let the others lower first
-            guard now - lastGood < configuration.safetyWindow else { return 0 }  // fenced: cannot see the fleet
-            return 1 / Double(state.activeCount)
+    /// Instances per demand. A lease this version cannot read counts as wanting every bucket at
+    /// the highest priority: under, never over.
+    private static func count(_ leases: [String], buckets: Set<String>) -> [Demand: Int] {
+        var wanting: [Demand: Int] = [:]
+        for lease in leases {
+            let demands = decode(lease) ?? buckets.map { Demand(bucket: $0, priority: .high) }
+            for demand in Set(demands) { wanting[demand, default: 0] += 1 }
         }
+        return wanting
     }
 
-    private func publish(_ share: Double, reason: String) {
-        let changed = state.withLock { state -> Bool in
-            guard state.share != share else { return false }
-            // The limiter first: whoever reads `share` finds that rate already in force (CI saw
-            // share 1 with the limiter still at 0).
-            limiter?.setFleetShare(share)
-            state.share = share
-            return true
+    private static func encode(_ demands: Set<Demand>) -> String {
+        let object = Dictionary(demands.map { ($0.bucket, $0.priority.rawValue) }, uniquingKeysWith: min)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        guard let data = try? encoder.encode(object) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func decode(_ json: String) -> [Demand]? {
+        guard let object = try? JSONDecoder().decode([String: Int].self, from: Data(json.utf8)) else { return nil }
+        var demands: [Demand] = []
+        for (bucket, raw) in object {
+            guard let priority = RateLimitPriority(rawValue: raw) else { return nil }
+            demands.append(Demand(bucket: bucket, priority: priority))
         }
-        guard changed else { return }
-        shareGauge.record(share)
-        logger.info("fleet rate share changed", metadata: [
-            "instance": "\(configuration.instanceID)", "share": "\(share)", "reason": "\(reason)",
-        ])
+        return demands
+    }
+
+    private func shares(_ state: State, now: ContinuousClock.Instant) -> [String: Double] {
+        guard let lastGood = state.lastGoodSentAt, now - lastGood < configuration.safetyWindow else { return [:] }  // fenced
+        var shares: [String: Double] = [:]
+        for (demand, since) in state.visibleSince where now - since >= configuration.safetyWindow {
+            // Cash first: while anyone wants this bucket for cash, the others wait.
+            if demand.priority != .high, state.wanting[Demand(bucket: demand.bucket, priority: .high), default: 0] > 0 { continue }
+            shares[demand.bucket] = 1 / Double(max(1, state.wanting[demand, default: 1]))
+        }
+        return shares
+    }
+
+    private func publish(reason: String) {
+        let changes = state.withLock { state -> [(String, Double)] in
+            let now = ContinuousClock.now
+            let shares = shares(state, now: now)
+            let validUntil = state.lastGoodSentAt.map { $0 + configuration.safetyWindow }
+            // The limiter first, under this lock (so two publishers never cross): whoever reads
+            // `share(of:)` finds that rate already in force.
+            limiter.setFleetShares(shares.mapValues { FleetShare(fraction: $0, validUntil: validUntil) }, otherwise: .none)
+            let changed = Set(shares.keys).union(state.shares.keys)
+                .filter { shares[$0] != state.shares[$0] }
+                .map { ($0, shares[$0] ?? 0) }
+            state.shares = shares
+            return changed
+        }
+        for (bucket, share) in changes {
+            Gauge(label: "reward_rate_fleet_share", dimensions: [("scope", configuration.scope), ("bucket", bucket)], factory: metrics)
+                .record(share)
+            logger.info("fleet rate share changed", metadata: [
+                "instance": "\(leaseID)", "bucket": "\(bucket)", "share": "\(share)", "reason": "\(reason)",
+            ])
+        }
     }
 }

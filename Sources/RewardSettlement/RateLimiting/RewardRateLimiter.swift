@@ -9,18 +9,30 @@ import Synchronization
 /// Each reward type has its own bucket (a slow type never delays another: independent buckets,
 /// no shared lock held while waiting). A type that shares a downstream with others also takes a
 /// permit from that downstream's bucket, where cash-lane types are served before goods ones.
-/// Every configured rate is for the whole fleet; ``setFleetShare(_:)`` (driven by
-/// ``RateShareCoordinator``) scales them to this process's share.
+/// Every configured rate is for the whole fleet; ``setFleetShares(_:otherwise:)`` (driven by
+/// ``RateShareCoordinator``) scales each bucket to this process's share of it, and
+/// ``demands(within:)`` tells the coordinator which buckets this process wants.
 public final class RewardRateLimiter: Sendable {
     private let policy: RateLimitConfiguration.OverloadPolicy
     private let typeBuckets: Mutex<[String: RateBucket]>
     private let sharedBuckets: [String: RateBucket]
     private let sharedOf: [String: String]
     private let priorities: [String: RateLimitPriority]
-    private let fleetShare = Mutex<Double>(1)
+    /// Shares by bucket name, and the share of a bucket not named (a type added later).
+    private let fleetShares = Mutex<(byBucket: [String: FleetShare], otherwise: FleetShare)>(([:], .whole))
     private let logger: Logger
     private let metrics: any MetricsFactory
     private let waitTimers = Mutex<[String: Metrics.Timer]>([:])
+    /// Who asks for which type: callers inside ``acquireSlot`` now, the last ask, its priority.
+    /// Kept per type, not per bucket: a caller waiting on a type's shared downstream still wants
+    /// the type's own bucket (per bucket, the two demands took turns and neither got a share).
+    private let asking = Mutex<[String: Asking]>([:])
+
+    private struct Asking {
+        var waiting = 0
+        var lastAskedAt = ContinuousClock.now
+        var priority = RateLimitPriority.normal
+    }
 
     /// Creates the limiter.
     /// - Parameters:
@@ -74,6 +86,17 @@ public final class RewardRateLimiter: Sendable {
         guard own != nil || shared != nil else { return WallClock.now() }
         let started = ContinuousClock.now
         let priority = priority ?? priorities[rewardType] ?? .normal
+        asking.withLock { asking in
+            let before = asking[rewardType]
+            asking[rewardType] = Asking(waiting: (before?.waiting ?? 0) + 1, lastAskedAt: started,
+                                        priority: before.map { min($0.priority, priority) } ?? priority)
+        }
+        defer {
+            asking.withLock { asking in
+                asking[rewardType]?.waiting -= 1
+                asking[rewardType]?.lastAskedAt = .now
+            }
+        }
         var slot = Int64.min
         if let own {
             guard let time = await own.acquire(permits: permits, priority: priority) else { return nil }
@@ -100,7 +123,7 @@ public final class RewardRateLimiter: Sendable {
                 return existing
             }
             let made = RateBucket(name: rewardType, rate: rate, policy: policy)
-            made.setFleetShare(fleetShare.withLock { $0 })
+            made.setFleetShare(fleetShares.withLock { $0.byBucket[rewardType] ?? $0.otherwise })
             buckets[rewardType] = made
             return made
         }
@@ -129,18 +152,47 @@ public final class RewardRateLimiter: Sendable {
         }
     }
 
-    /// This process's share of every fleet-wide rate (0...1), from ``RateShareCoordinator``.
-    public func setFleetShare(_ share: Double) {
-        let clamped = min(1, max(0, share.isFinite ? share : 0))
-        let changed = fleetShare.withLock { current -> Bool in
-            defer { current = clamped }
-            return current != clamped
+    /// Bucket names: each limited reward type's id, and `shared:<downstream>` for each shared
+    /// downstream. Fleet shares and demands are per bucket.
+    public var bucketNames: [String] { allBuckets.map(\.name) }
+
+    /// The buckets some caller asked for within `window` or is waiting for, with the highest
+    /// priority that asked: what this process wants of the fleet's rates.
+    public func demands(within window: Duration) -> [String: RateLimitPriority] {
+        let now = ContinuousClock.now
+        let wanted = asking.withLock { asking -> [(String, RateLimitPriority)] in
+            // Forget what went quiet, and the priority it was asked at (the next ask sets it again).
+            asking = asking.filter { $0.value.waiting > 0 || now - $0.value.lastAskedAt < window }
+            return asking.map { ($0.key, $0.value.priority) }
         }
-        guard changed else { return }
+        var demands: [String: RateLimitPriority] = [:]
+        let ownBuckets = typeBuckets.withLock { Set($0.keys) }
+        for (type, priority) in wanted {
+            var names: [String] = []
+            if ownBuckets.contains(type) { names.append(type) }
+            if let shared = sharedOf[type], let bucket = sharedBuckets[shared] { names.append(bucket.name) }
+            for name in names { demands[name] = min(demands[name] ?? priority, priority) }
+        }
+        return demands
+    }
+
+    /// This process's share of each bucket's fleet-wide rate, from ``RateShareCoordinator``;
+    /// buckets not named get `otherwise`. Without a call every bucket has the whole rate.
+    public func setFleetShares(_ shares: [String: FleetShare], otherwise: FleetShare) {
+        // Stored before the buckets are listed (not under one lock: setRate takes the locks the
+        // other way round): a bucket made meanwhile either reads these shares or is listed here.
+        fleetShares.withLock { $0 = (shares, otherwise) }
         for bucket in allBuckets {
-            bucket.setFleetShare(clamped)
-            recordRate(bucket)
+            let share = shares[bucket.name] ?? otherwise
+            let before = bucket.effectiveRate
+            bucket.setFleetShare(share)
+            if bucket.effectiveRate != before { recordRate(bucket) }
         }
+    }
+
+    /// The same share of every bucket.
+    public func setFleetShare(_ share: FleetShare) {
+        setFleetShares([:], otherwise: share)
     }
 
     /// The effective rate of a type's own bucket now (configured × fleet share × overload), or
