@@ -29,7 +29,7 @@ struct LagETATests {
             let total = 2 * Self.perCluster
             // One consumer per cluster; they share the lane's fleet rate (20/s each).
             let consumers = try ["A", "B"].map { try ConsumerProcess.start($0, "reward-cash", environment: environment) }
-            let credited = { try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'") }
+            let credited: @Sendable () async throws -> Int = { try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'") }
             // Past the join window and a few batches, so the last 5 s of credits are the steady rate.
             try await eventually(.seconds(120), interval: .milliseconds(200), "the drain under way") { try await credited() >= 250 }
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import MariaDB
 
 /// Credits per second per reward type over the last moments: the rate each type is actually
