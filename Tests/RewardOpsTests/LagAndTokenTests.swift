@@ -6,14 +6,6 @@ import Testing
 
 @Suite("reward-admin lag and token")
 struct LagAndTokenTests {
-    struct Row: Decodable {
-        var partition: Int32
-        var rewardType: String
-        var committed: Int64?
-        var lag: Int64
-        var etaSeconds: Double?
-    }
-
     @Test("lag reports every partition of the lane topic, the lag per reward type and an ETA at the configured rates")
     func lagByType() async throws {
         let harness = try LaneHarness()
@@ -24,14 +16,25 @@ struct LagAndTokenTests {
             let admin = try AdminProcess(database: fixture.database, harness: harness)
             let result = try await admin.run(["lag", "--cluster", "A", "--topic", "reward-cash", "--by-type", "--json"])
             #expect(result.status == 0, "\(result.errorOutput.suffix(1500))")
-            let rows = try JSONDecoder().decode([Row].self, from: Data(result.output.utf8))
+            let output = try JSONDecoder().decode(LagOutput.self, from: Data(result.output.utf8))
+            let rows = output.partitions
+            #expect(rows.allSatisfy { $0.cluster == "A" })
             let partitions = rows.filter { $0.rewardType == "*" }
             #expect(partitions.count == 12)
             #expect(partitions.reduce(0) { $0 + $1.lag } == 30)
             #expect(partitions.allSatisfy { $0.committed == nil })
             let byType = Dictionary(grouping: rows.filter { $0.rewardType != "*" }, by: \.rewardType).mapValues { $0.reduce(0) { $0 + $1.lag } }
             #expect(byType == ["cash_red_envelope": 20, "coin_lucky": 10])
-            #expect(rows.filter { $0.lag > 0 }.allSatisfy { ($0.etaSeconds ?? 0) > 0 })
+            // Nothing credited yet: each type's ETA is its whole lag over its fleet rate; the lane's is its slowest type's.
+            let types = output.lanes.filter { $0.rewardType != "*" }
+            #expect(Set(types.map(\.rewardType)) == ["cash_red_envelope", "coin_lucky"])
+            for eta in types {
+                #expect(eta.lag == byType[eta.rewardType] && eta.rateSource == "fleet_rate", "\(eta)")
+                let rate = try #require(eta.rate)
+                #expect(abs((eta.etaSeconds ?? 0) - Double(eta.lag) / rate) < 1e-9, "\(eta)")
+            }
+            let lane = try #require(output.lanes.first { $0.rewardType == "*" })
+            #expect(lane.lag == 30 && lane.etaSeconds == types.compactMap(\.etaSeconds).max(), "\(lane)")
 
             let table = try await admin.run(["lag", "--cluster", "A"])
             #expect(table.status == 0)

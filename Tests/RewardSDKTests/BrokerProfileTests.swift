@@ -62,7 +62,7 @@ extension SDKIntegrationTests {
             print("jitter: \(live) of 2000 live, \(metrics.grants("spooled")) spooled, hedged "
                   + "\(metrics.counters(label: "reward_sdk_hedged_total").reduce(0) { $0 + $1.totalValue }), p99 A "
                   + "\(String(describing: client.acknowledgementP99(.a))), B \(String(describing: client.acknowledgementP99(.b)))")
-            if let timer = try? metrics.expectTimer("reward_sdk_grant_duration") {
+            if let timer = try? metrics.expectTimer("reward_sdk_grant_duration_seconds") {
                 let sorted = timer.values.sorted()
                 print("jitter: grant duration p50 \(sorted[sorted.count / 2] / 1_000_000) ms, p99 \(sorted[sorted.count * 99 / 100] / 1_000_000) ms")
             }

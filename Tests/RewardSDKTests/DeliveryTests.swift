@@ -39,7 +39,7 @@ extension SDKIntegrationTests {
                 #expect(event.token == token.encoded)
             }
             #expect(try bed.spoolSegments().isEmpty)
-            #expect(try metrics.expectTimer("reward_sdk_grant_duration").values.count == count)
+            #expect(try metrics.expectTimer("reward_sdk_grant_duration_seconds").values.count == count)
         }
 
         @Test("A token from sendBonus verifies for its event's order, user, type, amount and activity, and for nothing else")

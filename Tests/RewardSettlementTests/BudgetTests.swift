@@ -49,8 +49,8 @@ struct BudgetTests {
             #expect(raised.filter { $0.isHeld }.count == 10)
             #expect(try await Self.credited(fixture) == 15_000)
             #expect(try await Self.budget(fixture) == (15_000, 5_000))
-            let gauge = try fixture.metrics.expectGauge("reward_budget_used_percent", [("activity", "fest"), ("reward_type", "cash_red_envelope")])
-            #expect(gauge.lastValue == 100)
+            let gauge = try fixture.metrics.expectGauge("reward_budget_used_ratio", [("activity", "fest"), ("reward_type", "cash_red_envelope")])
+            #expect(gauge.lastValue == 1, "a ratio: the cap reached is 1")
         }
     }
 

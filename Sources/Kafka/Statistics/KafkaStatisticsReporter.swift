@@ -57,7 +57,8 @@ public final class KafkaStatisticsReporter: Sendable {
                 let brokerDims = dims + [("broker", String(nodeID))]
                 gauge("kafka_broker_up", brokerDims).record(up ? 1 : 0)
                 if let rtt = broker["rtt"] as? [String: Any] {
-                    gauge("kafka_broker_rtt_avg_microseconds", brokerDims).record(Self.int(rtt["avg"]))
+                    // librdkafka reports microseconds; Prometheus wants seconds.
+                    gauge("kafka_broker_rtt_avg_seconds", brokerDims).record(Double(Self.int(rtt["avg"])) / 1_000_000)
                 }
             }
         }

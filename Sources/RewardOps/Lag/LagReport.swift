@@ -4,8 +4,11 @@ public import Logging
 public import RewardCore
 
 /// One row of `reward-admin lag`: a partition of a lane topic for its consumer group, and
-/// optionally one reward type's share of the lag.
+/// optionally one reward type's share of the lag. Time to drain is a lane's and type's, over every
+/// partition and cluster (``LaneETA``), never one partition's.
 public struct LagRow: Sendable, Codable, Hashable {
+    public var cluster: String
+    public var lane: String
     public var topic: String
     public var partition: Int32
     public var group: String
@@ -14,8 +17,6 @@ public struct LagRow: Sendable, Codable, Hashable {
     public var committed: Int64?
     public var end: Int64
     public var lag: Int64
-    /// Seconds to settle the lag at the configured rates (`nil`: no rate configured).
-    public var etaSeconds: Double?
 }
 
 /// Committed offsets, log ends and lag of a cluster's lane topics; with `byType`, the records
@@ -23,16 +24,11 @@ public struct LagRow: Sendable, Codable, Hashable {
 public struct LagReporter: Sendable {
     public let bootstrapServers: [String]
     public let cluster: ClusterName
-    public let catalog: RewardCatalog
-    /// Records per second per reward type (the rate-limits file), fleet-wide.
-    public let rates: [String: Double]
     public let logger: Logger
 
-    public init(bootstrapServers: [String], cluster: ClusterName, catalog: RewardCatalog, rates: [String: Double], logger: Logger) {
+    public init(bootstrapServers: [String], cluster: ClusterName, logger: Logger) {
         self.bootstrapServers = bootstrapServers
         self.cluster = cluster
-        self.catalog = catalog
-        self.rates = rates
         self.logger = logger
     }
 
@@ -42,32 +38,21 @@ public struct LagReporter: Sendable {
         var rows: [LagRow] = []
         for topic in topics {
             let group = TopicDrainer.group(cluster: cluster, lane: topic.lane)
-            let laneTypes = catalog.types.values.filter { $0.lane == topic.lane }.map(\.id)
-            // Types settle in parallel, each at its own rate: without a breakdown, the lane's summed rate is the best case.
-            let laneRate = laneTypes.compactMap { rates[$0] }.reduce(0, +)
             for partition in try await admin.lag(group: group, topic: topic.name) {
                 let start = max(partition.committed ?? partition.logStart, partition.logStart)
-                var row = LagRow(topic: topic.name, partition: partition.partition.partition, group: group, rewardType: "*",
-                                 committed: partition.committed, end: partition.logEnd, lag: partition.lag,
-                                 etaSeconds: laneRate > 0 ? Double(partition.lag) / laneRate : nil)
-                guard byType, partition.lag > 0 else {
-                    rows.append(row)
-                    continue
-                }
+                let row = LagRow(cluster: cluster.rawValue, lane: topic.lane.rawValue, topic: topic.name,
+                                 partition: partition.partition.partition, group: group, rewardType: "*",
+                                 committed: partition.committed, end: partition.logEnd, lag: partition.lag)
+                rows.append(row)
+                guard byType, partition.lag > 0 else { continue }
                 let counts = try await countTypes(partition.partition, from: start, count: min(partition.lag, Int64(sampleLimit)))
                 let scale = Double(partition.lag) / Double(max(1, counts.values.reduce(0, +)))
-                var slowest = 0.0
-                var typeRows: [LagRow] = []
                 for (type, count) in counts.sorted(by: { $0.key < $1.key }) {
-                    let lag = Int64((Double(count) * scale).rounded())
-                    let eta = rates[type].flatMap { $0 > 0 ? Double(lag) / $0 : nil }
-                    slowest = max(slowest, eta ?? 0)
-                    typeRows.append(LagRow(topic: topic.name, partition: row.partition, group: group, rewardType: type,
-                                           committed: row.committed, end: row.end, lag: lag, etaSeconds: eta))
+                    var typeRow = row
+                    typeRow.rewardType = type
+                    typeRow.lag = Int64((Double(count) * scale).rounded())
+                    rows.append(typeRow)
                 }
-                row.etaSeconds = slowest
-                rows.append(row)
-                rows += typeRows
             }
         }
         return rows

@@ -5,7 +5,7 @@ import RewardCore
 ///
 /// - `reward_sdk_grants_total{reward_type, outcome}`: outcome `acked_<cluster>` (`acked_a`,
 ///   `acked_b`), `spooled`, or `rejected:<code>`; types outside the catalog count as `unknown`.
-/// - `reward_sdk_grant_duration` (timer): how long `sendBonus` took, accepted grants only.
+/// - `reward_sdk_grant_duration_seconds` (timer): how long `sendBonus` took, accepted grants only.
 /// - `reward_sdk_spool_depth` (gauge): spooled records not yet acknowledged through replay.
 /// - `reward_sdk_spool_replayed_total{cluster}`: records replayed and acknowledged.
 /// - `reward_sdk_spool_quarantined{kind}` (gauge): what the spool's quarantine holds; `refused`:
@@ -58,7 +58,7 @@ struct SDKMetrics: Sendable {
         }
         byType = Dictionary(uniqueKeysWithValues: rewardTypes.map { ($0, counters($0)) })
         unknownType = counters("unknown")
-        grantDuration = CoreMetrics.Timer(label: "reward_sdk_grant_duration", factory: factory)
+        grantDuration = CoreMetrics.Timer(label: "reward_sdk_grant_duration_seconds", factory: factory)
         spoolDepth = Gauge(label: "reward_sdk_spool_depth", factory: factory)
         replayed = clusters.map {
             Counter(label: "reward_sdk_spool_replayed_total", dimensions: [("cluster", $0.rawValue)], factory: factory)

@@ -7,7 +7,7 @@ import Synchronization
 ///   `already_credited` = duplicates absorbed, `conflict`, `held`, `retriable`, `permanent`)
 /// - `reward_settlement_conflicts_total{reward_type}`: order ids reused with another identity
 /// - `reward_ledger_latency_seconds{ledger}`, `reward_ledger_results_total{ledger, result}`
-/// - `reward_budget_used_percent{activity, reward_type}`: issued / cap
+/// - `reward_budget_used_ratio{activity, reward_type}`: issued / cap (1 = the cap reached)
 /// - `reward_settlement_batch_seconds`: one batch, claim to confirm
 final class SettlementMetrics: Sendable {
     private let factory: any MetricsFactory
@@ -43,8 +43,8 @@ final class SettlementMetrics: Sendable {
     }
 
     func budget(_ level: BudgetLevel) {
-        gauge("reward_budget_used_percent", [("activity", level.activityID), ("reward_type", level.rewardType)])
-            .record(level.percentUsed)
+        gauge("reward_budget_used_ratio", [("activity", level.activityID), ("reward_type", level.rewardType)])
+            .record(level.percentUsed / 100)
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
