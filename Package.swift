@@ -198,6 +198,7 @@ let package = Package(
         .executableTarget(
             name: "reward-bench",
             dependencies: [
+                "DownstreamSimulator",
                 "Kafka",
                 "MariaDB",
                 "RewardCore",
@@ -211,6 +212,7 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict

@@ -241,6 +241,13 @@ public final class LaneConsumer: Service, Sendable {
                 if worker.queue.isFinished { return }
                 try? await Task.sleep(for: .milliseconds(50))
             }
+            // Resume only with room for a fetch's worth: resumed at the first free slot, the next
+            // record found the queue full and paused the partition again, so a saturated type's
+            // spill came back one record per pause/fetch cycle (a 12,000-prize backlog on one
+            // cluster drained at 3% of the partner's rate).
+            while worker.queue.count > worker.queue.capacity / 2, !worker.queue.isFinished {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
             self.lane.pauses.set(partition, .retryWait, false)
         }
     }
