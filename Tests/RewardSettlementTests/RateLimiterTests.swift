@@ -162,7 +162,7 @@ struct RateLimiterTests {
         let limiter = try Self.limiter(RateLimitConfiguration(
             rates: ["coupon": 100, "frame": 100], sharedDownstreams: ["partner": .init(rate: 40, types: ["coupon"])]))
         limiter.setFleetShare(FleetShare(fraction: 0.25, validUntil: nil))
-        #expect(limiter.effectiveRate(rewardType: "coupon") == 25)
+        #expect(limiter.effectiveRate(rewardType: "coupon") == 20, "whole permits per slice: 2.5 a slice is 2")
         #expect(limiter.effectiveRate(sharedDownstream: "partner") == 10)
         limiter.setFleetShares(["coupon": FleetShare(fraction: 0.5, validUntil: nil)], otherwise: .none)
         #expect(limiter.effectiveRate(rewardType: "coupon") == 50)
@@ -178,6 +178,22 @@ struct RateLimiterTests {
         try await Task.sleep(for: .milliseconds(500))
         late.cancel()
         #expect(await late.value == false, "no permit from an expired share")
+    }
+
+    @Test("Three instances at a third of 2,000/s: their permits never add up past 200 in a slice")
+    func thirdsStayUnderTheSlice() async throws {
+        let buckets = (0..<3).map { _ in RateBucket(name: "prize", rate: 2_000, policy: .init()) }
+        for bucket in buckets { bucket.setFleetShare(FleetShare(fraction: 1.0 / 3, validUntil: nil)) }
+        // 66.7 a slice each, unrounded, gave all three the 67th permit in the same slices: 201.
+        let slots = await withTaskGroup(of: [Int64].self) { group in
+            for bucket in buckets { group.addTask { await Self.slots(bucket, count: 700) } }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        var perSlice: [Int64: Int] = [:]
+        for slot in slots { perSlice[slot / WallClock.sliceNanoseconds, default: 0] += 1 }
+        #expect(slots.count == 2_100)
+        #expect(perSlice.values.allSatisfy { $0 <= 200 }, "busiest slice \(perSlice.values.max() ?? 0)")
+        #expect(buckets[0].effectiveRate == 660)
     }
 
     @Test("Demand: a bucket is wanted while someone waits or asked within the window, at the highest priority asking")

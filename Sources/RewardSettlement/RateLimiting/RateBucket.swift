@@ -34,7 +34,14 @@ final class RateBucket: Sendable {
                 overloadFactor = min(1, overloadFactor + policy.recoveryPerSecond * seconds)
             }
             lastRecoveryAt = now
-            return SliceSchedule.milliRate(configuredRate * fleetShare.fraction(at: .now) * overloadFactor)
+            let fraction = fleetShare.fraction(at: .now)
+            var rate = configuredRate * fraction * overloadFactor
+            // A part of a fleet takes whole permits per slice: at a fractional count per slice
+            // (2,000/s over three instances: 66.7) every instance's schedule gives the extra permit
+            // in the same slices, as they share the wall clock's slices, and three 67s made 201
+            // in a slice of 200 (seen in reward-bench pace). Rounded down, the sum stays under.
+            if fraction < 1, rate >= 10 { rate = (rate / 10).rounded(.down) * 10 }
+            return SliceSchedule.milliRate(rate)
         }
 
         /// Hands due permits to the waiters at the head of the queues; returns who is done, with

@@ -39,10 +39,12 @@ struct PaceRun {
         let keyRing = try TokenKeyRing(keys: [1: key], currentKeyID: 1)
         try await produceBacklog(runID: runID, keyRing: keyRing)
 
-        // The partner answers 429 beyond its fleet rate per slice: a burst shows as 429s, not as speed.
+        // The partner answers 429 beyond 110% of our fleet rate per slice (arrival time), as in
+        // ops/demo: our configured rate leaves a partner's usual headroom for transit jitter, and a
+        // burst shows as 429s (each of which halves our rate for a while), not as speed.
         let partnerRate = plan.filter(\.http).map(\.rate).max() ?? 1_000
         var configuration = DownstreamSimulator.Configuration()
-        configuration.knobs = SimulatorKnobs(capacityPerSlice: max(1, Int(partnerRate / 10)))
+        configuration.knobs = SimulatorKnobs(capacityPerSlice: max(1, Int(partnerRate * 1.1 / 10)))
         let simulator = DownstreamSimulator(configuration: configuration, logger: logger)
         let group = ServiceGroup(services: [simulator], logger: logger)
         let server = Task { try await group.run() }
