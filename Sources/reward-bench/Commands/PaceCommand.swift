@@ -1,15 +1,10 @@
 import ArgumentParser
 import Configuration
-import DownstreamSimulator
 import Foundation
-import Kafka
 import Logging
-import MariaDB
 import RewardCore
 import RewardOps
 import RewardSettlement
-import ServiceLifecycle
-import Synchronization
 
 /// `reward-bench pace`: how close the fleet gets to each downstream's rate while it drains a backlog.
 struct PaceCommand: AsyncParsableCommand {
@@ -18,8 +13,8 @@ struct PaceCommand: AsyncParsableCommand {
         abstract: "Drain a backlog per reward type with real consumer processes and report efficiency against each fleet rate.",
         discussion: """
             Needs the dev stack (ops/dev-up, then source .local/env): its clusters and MariaDB. Makes a fresh
-            database, runs the partner ledger simulator in-process (capacity = the partner's fleet rate, so a
-            burst is answered 429), produces rate x --seconds events per type, then starts --instances consumers
+            database, runs the partner ledger simulator in-process (429 beyond 110% of the partner's fleet rate
+            per 100 ms slice by arrival, as in ops/demo), produces rate x --seconds events per type, then starts --instances consumers
             per lane on each cluster (reward-consumer, next to this binary) and waits until every event is
             credited. Two scenarios: the backlog split over A and B, and on B only (A's consumers idle).
             Per type: ideal time (backlog / fleet rate), actual time from the consumers' start and from the first
