@@ -107,13 +107,8 @@ struct WithdrawCommand: AsyncParsableCommand {
     }
 
     private static func grant(_ ring: TokenKeyRing, order: String, user: String, amount: Int64) -> BonusEvent {
-        let now = Date()
-        let token = ring.mint(orderID: OrderID(order), userID: user, rewardType: "cash_bench", amount: amount, activityID: "bench",
-                              issuedAt: now)
-        return BonusEvent(
-            orderID: OrderID(order), activity: Activity(id: "bench", sceneID: "rain"),
-            user: User(id: user, deviceID: "device", appID: "bench"), bonus: BonusContent(rewardType: "cash_bench", amount: amount),
-            lane: .cash, grantedAtMilliseconds: Int64(now.timeIntervalSince1970 * 1000), token: token.encoded)
+        BenchGrant.event(ring, order: order, user: user, type: "cash_bench", amount: amount, lane: .cash,
+                         activity: Activity(id: "bench", sceneID: "rain"))
     }
 
     /// Records tokens in `reward_tokens` as the SDK's recorder does (500 rows per statement).

@@ -121,13 +121,9 @@ struct PaceRun {
             for type in plan {
                 guard let topic = TopicDefinition.find(definitions, lane: type.lane, role: .main)?.name else { continue }
                 for n in stride(from: offset, to: type.backlog, by: onClusters.count) {
-                    let order = OrderID("pace-\(runID)-\(type.id)-\(n)")
-                    let user = "pace-u\(n % 50_000)"
-                    let token = keyRing.mint(orderID: order, userID: user, rewardType: type.id, amount: 1, activityID: "pace", issuedAt: now)
-                    let event = BonusEvent(
-                        orderID: order, activity: Activity(id: "pace", sceneID: "backlog"),
-                        user: User(id: user, deviceID: "device", appID: "bench"), bonus: BonusContent(rewardType: type.id, amount: 1),
-                        lane: type.lane, grantedAtMilliseconds: Int64(now.timeIntervalSince1970 * 1000), token: token.encoded)
+                    let event = BenchGrant.event(keyRing, order: "pace-\(runID)-\(type.id)-\(n)", user: "pace-u\(n % 50_000)",
+                                                 type: type.id, amount: 1, lane: type.lane,
+                                                 activity: Activity(id: "pace", sceneID: "backlog"), now: now)
                     try producer.send(KafkaProducerMessage(topic: topic, key: event.key, value: event.encoded())) { result in
                         if case .failure = result { failed.add(1, ordering: .relaxed) }
                     }
