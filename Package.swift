@@ -90,9 +90,21 @@ let package = Package(
                 "RewardConsumer",
                 "RewardCore",
                 "RewardSettlement",
+                "RewardStores",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // One owner per table (issue 13 moves every store here); today the live controls.
+        .target(
+            name: "RewardStores",
+            dependencies: [
+                "MariaDB",
+                "RewardCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -103,6 +115,7 @@ let package = Package(
                 "Kafka",
                 "MariaDB",
                 "RewardCore",
+                "RewardStores",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -149,7 +162,9 @@ let package = Package(
                 "RewardCore",
                 "RewardOps",
                 "RewardSDK",
+                "RewardRuntime",
                 "RewardSettlement",
+                "RewardStores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -185,7 +200,7 @@ let package = Package(
         .executableTarget(
             name: "reward-consumer",
             dependencies: [
-                "Kafka", "MariaDB", "RewardConsumer", "RewardCore", "RewardOps", "RewardRuntime", "RewardSettlement",
+                "Kafka", "MariaDB", "RewardConsumer", "RewardCore", "RewardOps", "RewardRuntime", "RewardSettlement", "RewardStores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -320,7 +335,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RewardOpsTests",
-            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSDK", "RewardSettlement"],
+            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSDK", "RewardSettlement", "RewardStores"],
             swiftSettings: strict
         ),
 
@@ -338,7 +353,7 @@ let package = Package(
         .target(
             name: "RewardAPI",
             dependencies: [
-                "RewardCore", "RewardSDK", "RewardWallet",
+                "RewardCore", "RewardSDK", "RewardStores", "RewardWallet",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -353,7 +368,7 @@ let package = Package(
         .executableTarget(
             name: "reward-api",
             dependencies: [
-                "MariaDB", "RewardAPI", "RewardCore", "RewardOps", "RewardRuntime", "RewardSDK", "RewardSettlement", "RewardWallet",
+                "MariaDB", "RewardAPI", "RewardCore", "RewardOps", "RewardRuntime", "RewardSDK", "RewardSettlement", "RewardStores", "RewardWallet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -365,7 +380,7 @@ let package = Package(
         .testTarget(
             name: "RewardWalletTests",
             dependencies: [
-                "Kafka", "MariaDB", "RewardAPI", "RewardConsumer", "RewardCore", "RewardSDK", "RewardSettlement", "RewardTestKit",
+                "Kafka", "MariaDB", "RewardAPI", "RewardConsumer", "RewardCore", "RewardSDK", "RewardSettlement", "RewardStores", "RewardTestKit",
                 "RewardWallet",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
