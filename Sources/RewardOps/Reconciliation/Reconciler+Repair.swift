@@ -17,7 +17,11 @@ extension Reconciler {
     {
         let orders = Array(Set(report.findings.filter(\.kind.isRepairable).compactMap(\.orderID))).sorted()
         guard !orders.isEmpty else { return SettlementTally() }
-        let sources = try await ReconciliationSources.load(orders: orders, pool: pool)
+        var sources = try await ReconciliationSources.load(orders: orders, pool: pool)
+        // A grant found only on a lane topic has no token row: its record is the grant.
+        for order in orders where sources.grants[order] == nil {
+            sources.grants[order] = report.grantLog?.grants[order]
+        }
         var grants: [VerifiedGrant] = []
         var tally = SettlementTally()
         for order in orders {

@@ -24,10 +24,16 @@ public struct Reconciler: Sendable {
         self.logger = logger
     }
 
-    /// Compares the range; records the run and its findings when `record` is set.
-    public func run(from: Date, to: Date, now: Date = Date(), record: Bool = true) async throws -> ReconciliationReport {
-        let sources = try await ReconciliationSources.load(pool: pool, from: from, to: to)
-        var report = ReconciliationReport(from: from, to: to, buckets: [], findings: [])
+    /// Compares the range; records the run and its findings when `record` is set. With
+    /// `grantLog`, the lane topics' grants of the range count too: a grant whose token was never
+    /// recorded is found there.
+    public func run(from: Date, to: Date, now: Date = Date(), record: Bool = true, grantLog: GrantLogScan? = nil) async throws
+        -> ReconciliationReport
+    {
+        var scanned = try await grantLog?.scan(from: from, to: to)
+        let sources = try await ReconciliationSources.load(pool: pool, from: from, to: to, logGrants: scanned?.grants ?? [:])
+        scanned?.onlyOnTopics = sources.onlyOnTopics.count
+        var report = ReconciliationReport(from: from, to: to, buckets: [], findings: [], grantLog: scanned)
         var buckets: [BucketKey: ReconciliationBucket] = [:]
         let cutoff = now.addingTimeInterval(-Double(grace.components.seconds))
         let orders = Set(sources.grants.keys).union(sources.claims.keys).union(sources.credits.keys).sorted()
@@ -63,6 +69,8 @@ public struct Reconciler: Sendable {
                     bucket.pending += 1
                 } else if claim != nil {
                     add(.claimWithoutCredit, "claimed for settlement and never credited")
+                } else if sources.onlyOnTopics.contains(order) {
+                    add(.underIssued, "granted (found on a lane topic; its token was never recorded) and never credited")
                 } else {
                     add(.underIssued, "granted and never credited")
                 }

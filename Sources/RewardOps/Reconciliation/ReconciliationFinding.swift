@@ -59,6 +59,8 @@ public struct ReconciliationReport: Sendable, Codable {
     public var buckets: [ReconciliationBucket]
     public var findings: [ReconciliationFinding]
     public var repair: SettlementTally?
+    /// What the lane topics said, when they were read (`--scan-topics`).
+    public var grantLog: GrantLogScan.Result?
 
     public var isClean: Bool { findings.isEmpty }
 }

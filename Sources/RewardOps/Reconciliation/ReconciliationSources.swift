@@ -3,7 +3,7 @@ import MariaDB
 
 /// What the three sources say about the orders of a time range, read by order id.
 struct ReconciliationSources: Sendable {
-    struct Grant: Sendable {
+    struct Grant: Sendable, Codable {
         var orderID: String
         var userID: String
         var activityID: String
@@ -41,11 +41,13 @@ struct ReconciliationSources: Sendable {
     var credits: [String: [Credit]] = [:]
     /// Orders held for their budget cap: waiting for a person, counted by `budget show`.
     var held: Set<String> = []
+    /// Grants found on the lane topics only: their tokens were never recorded.
+    var onlyOnTopics: Set<String> = []
 
     /// Reads grants and claims dated in the range, every credit of those orders, and credits
     /// made in the range whose order is not one of them (credited without a grant, or for a grant
     /// of another range: those are looked up and left to their own range).
-    static func load(pool: MariaDBPool, from: Date, to: Date) async throws -> ReconciliationSources {
+    static func load(pool: MariaDBPool, from: Date, to: Date, logGrants: [String: Grant] = [:]) async throws -> ReconciliationSources {
         var sources = ReconciliationSources()
         for row in try await pool.query("""
             SELECT order_id, user_id, activity_id, scene_id, reward_type, amount, token, issued_at FROM reward_tokens
@@ -53,6 +55,10 @@ struct ReconciliationSources: Sendable {
             """) {
             let grant = try Grant(row)
             sources.grants[grant.orderID] = grant
+        }
+        for (order, grant) in logGrants where sources.grants[order] == nil {
+            sources.grants[order] = grant
+            sources.onlyOnTopics.insert(order)
         }
         for row in try await pool.query("""
             SELECT order_id, user_id, activity_id, reward_type, amount, ledger, state, granted_at, token FROM order_claims

@@ -22,6 +22,8 @@ public struct ScheduledReconciliation: Sendable {
 
     public let reconciler: Reconciler
     public let lookback: Duration
+    /// Reads each hour's grants from the lane topics too, when set.
+    public let grantLog: GrantLogScan?
     private let findingGauges: [ReconciliationFinding.Kind: Gauge]
     private let lastCycle: Gauge
     private let failures: Counter
@@ -29,9 +31,11 @@ public struct ScheduledReconciliation: Sendable {
     /// - Parameters:
     ///   - reconciler: Its `grace` also decides when an hour is closed.
     ///   - lookback: How far back hours are reconciled and findings counted. Default 24 h.
-    public init(reconciler: Reconciler, lookback: Duration = .seconds(24 * 3600), metrics: any MetricsFactory) {
+    public init(reconciler: Reconciler, lookback: Duration = .seconds(24 * 3600), grantLog: GrantLogScan? = nil,
+                metrics: any MetricsFactory) {
         self.reconciler = reconciler
         self.lookback = lookback
+        self.grantLog = grantLog
         findingGauges = Dictionary(uniqueKeysWithValues: ReconciliationFinding.Kind.allCases.map {
             ($0, Gauge(label: "reward_reconcile_findings", dimensions: [("kind", $0.rawValue)], factory: metrics))
         })
@@ -61,7 +65,7 @@ public struct ScheduledReconciliation: Sendable {
             let hours = Self.due(now: now, grace: reconciler.grace, lookback: lookback,
                                  latest: try await store.latestHourlyRuns(since: since))
             for start in hours {
-                let report = try await reconciler.run(from: start, to: start.addingTimeInterval(3600), now: now)
+                let report = try await reconciler.run(from: start, to: start.addingTimeInterval(3600), now: now, grantLog: grantLog)
                 reconciler.logger.log(level: report.isClean ? .info : .warning, "hour reconciled", metadata: [
                     "hour": "\(Formatting.timestamp(start))", "run": "\(report.runID ?? 0)", "findings": "\(report.findings.count)",
                 ])

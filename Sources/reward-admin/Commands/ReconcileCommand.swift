@@ -36,6 +36,15 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Option(help: "With --every: port for /metrics and /healthz (0: any free port, printed).")
     var metricsPort = 0
 
+    @Flag(help: "Also read the range's grants from the lane topics of every cluster (the grant log of last resort: finds grants whose tokens were never recorded).")
+    var scanTopics = false
+
+    @Option(help: "Cluster directory file for --scan-topics (default: kafka.clusters).")
+    var clustersFile: String?
+
+    @Option(help: "Folder of topic declarations for --scan-topics.")
+    var topicsDirectory = "topics"
+
     @Option(help: "Minutes a grant may wait in a queue before it counts as missing.")
     var graceMinutes = 15
 
@@ -53,7 +62,8 @@ struct ReconcileCommand: AsyncParsableCommand {
             guard from == nil, to == nil, !repair else { throw ValidationError("--every reconciles closed hours itself: no --from, --to or --repair") }
             guard (1...24 * 30).contains(lookbackHours) else { throw ValidationError("--lookback-hours must be 1-720") }
             return try await ScheduledReconcileService.run(every: try Self.interval(every), lookbackHours: lookbackHours,
-                                                           graceMinutes: graceMinutes, metricsPort: metricsPort)
+                                                           graceMinutes: graceMinutes, metricsPort: metricsPort,
+                                                           grantLog: scanTopics ? GrantLogOptions(clustersFile: clustersFile, topicsDirectory: topicsDirectory) : nil)
         }
         guard let start = try parseTimeOption(from, "--from"), let end = try parseTimeOption(to, "--to") else {
             throw ValidationError("give --from and --to, or --every to run on a schedule")
@@ -67,7 +77,10 @@ struct ReconcileCommand: AsyncParsableCommand {
         let reconciler = Reconciler(pool: wiring.pool, catalog: wiring.catalog, grace: .seconds(graceMinutes * 60), logger: context.logger)
         var report: ReconciliationReport
         do {
-            report = try await reconciler.run(from: rangeStart, to: rangeEnd)
+            let grantLog = try scanTopics
+                ? GrantLogOptions(clustersFile: clustersFile, topicsDirectory: topicsDirectory).scan(context: context, wiring: wiring)
+                : nil
+            report = try await reconciler.run(from: rangeStart, to: rangeEnd, grantLog: grantLog)
             if repair, execute {
                 report.repair = try await reconciler.repair(report, settler: RetryingSettler(engine: wiring.engine), keyRing: wiring.keyRing)
             }
@@ -102,6 +115,12 @@ struct ReconcileCommand: AsyncParsableCommand {
                          "\(b.claims)", "\(b.claimedTotal)", "\(b.credits)", "\(b.creditedTotal)", "\(b.pending)"])
         }
         print(buckets.text)
+        if let log = report.grantLog {
+            let refused = log.refused.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", ")
+            print("lane topics: \(log.recordsRead) record(s) read, \(log.onlyOnTopics) grant(s) found there only (no token recorded)"
+                + (refused.isEmpty ? "" : "; not grants (did not verify): \(refused)"))
+            if !log.unfinished.isEmpty { print("lane topics: NOT read to the end, the answer is partial: \(log.unfinished.joined(separator: ", "))") }
+        }
         guard !report.isClean else {
             print("reconcile: clean, no differences")
             return

@@ -15,13 +15,14 @@ struct ScheduledReconcileService: Service {
     let lastSuccess: LastSuccess
     let logger: Logger
 
-    static func run(every: Duration, lookbackHours: Int, graceMinutes: Int, metricsPort: Int) async throws {
+    static func run(every: Duration, lookbackHours: Int, graceMinutes: Int, metricsPort: Int, grantLog: GrantLogOptions?) async throws {
         let registry = ProcessMetrics.bootstrapOnce()
         let context = try await CommandContext.make(label: "reward-reconcile")
         let wiring = try SettlementWiring(config: context.config, logger: context.logger)
         let reconciler = Reconciler(pool: wiring.pool, catalog: wiring.catalog, grace: .seconds(graceMinutes * 60), logger: context.logger)
         let service = ScheduledReconcileService(
-            schedule: ScheduledReconciliation(reconciler: reconciler, lookback: .seconds(lookbackHours * 3600), metrics: MetricsSystem.factory),
+            schedule: ScheduledReconciliation(reconciler: reconciler, lookback: .seconds(lookbackHours * 3600),
+                                              grantLog: try grantLog?.scan(context: context, wiring: wiring), metrics: MetricsSystem.factory),
             every: every, lastSuccess: LastSuccess(), logger: context.logger)
         let server = OperationsServer(
             port: metricsPort, registry: registry, logger: context.logger,
