@@ -40,6 +40,8 @@ public struct DeadLetterFilter: Sendable {
     /// `parked`, `replayed` or `discarded`; `nil` for any.
     public var state: String? = "parked"
     public var limit = 100
+    /// Whether rows carry their payload (up to 1 MiB each); lists that show no payload leave it out.
+    public var withPayload = true
 
     public init() {}
 }
@@ -53,7 +55,8 @@ public struct DeadLetterStore: Sendable {
     public func list(_ filter: DeadLetterFilter) async throws -> [DeadLetter] {
         var query: SQLQuery = """
             SELECT dead_letter_id, cluster, topic, topic_partition, topic_offset, order_id, reward_type, reason_code, reason,
-                attempts, replay_count, state, first_failed_at, last_failed_at, last_replayed_at, last_replay_outcome, payload
+                attempts, replay_count, state, first_failed_at, last_failed_at, last_replayed_at, last_replay_outcome,
+                \(unescaped: filter.withPayload ? "payload" : "NULL AS payload")
             FROM dead_letters WHERE 1 = 1
             """
         if !filter.ids.isEmpty {
