@@ -1,0 +1,24 @@
+import RewardOps
+
+/// The one page for the night: every panel, each from its own source.
+struct OverviewPage {
+    let figures: NightFigures
+    let session: OperatorSession
+    /// The switches panel, rendered by its own reader (the control store).
+    var switches: HTML = ""
+
+    var html: HTML {
+        let body: HTML = """
+            <p class="quiet wide" style="grid-column:1/-1">read at <span data-figure="taken-at">\(Formatting.timestamp(figures.takenAt))</span> \
+            · <a href="/">refresh</a></p>
+            \(switches)
+            \(PageLayout.panel("lag", "Lag and time to drain", figures.lag) { LagPanel(figures: $0).html })
+            \(PageLayout.panel("rates", "Credits/s against the limit", figures.rates) { RatesPanel(figures: $0).html })
+            <section id="consumers"><h2>Consumers and daemons</h2>\(ConsumersPanel(leases: figures.consumers, daemons: figures.daemons).html)</section>
+            \(PageLayout.panel("dead-letters", "Dead letters", figures.deadLetters) { DeadLettersPanel(figures: $0).html })
+            \(PageLayout.panel("budgets", "Budgets", figures.budgets) { BudgetsPanel(budgets: $0).html })
+            \(PageLayout.panel("reconciliation", "Last reconciliation", figures.reconciliation) { ReconciliationPanel(figures: $0).html })
+            """
+        return PageLayout.page(title: "Reward console", operatorBar: PageLayout.operatorBar(session), body)
+    }
+}

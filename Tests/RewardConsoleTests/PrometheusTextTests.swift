@@ -1,0 +1,34 @@
+import Testing
+
+@testable import RewardConsole
+
+@Suite struct PrometheusTextTests {
+    @Test func readsNamesLabelsAndValues() {
+        let samples = PrometheusText.parse("""
+            # HELP reward_sdk_spool_depth records
+            # TYPE reward_sdk_spool_depth gauge
+            reward_sdk_spool_depth 42
+            reward_consumer_in_flight{cluster="A",lane="cash"} 7
+            reward_odd{label="with \\"quote\\", comma"} 1.5
+            """)
+        #expect(samples == [
+            PrometheusSample(name: "reward_sdk_spool_depth", labels: [:], value: 42),
+            PrometheusSample(name: "reward_consumer_in_flight", labels: ["cluster": "A", "lane": "cash"], value: 7),
+            PrometheusSample(name: "reward_odd", labels: ["label": "with \"quote\", comma"], value: 1.5),
+        ])
+    }
+
+    @Test func skipsLinesItCannotReadAndKeepsTheRest() {
+        let samples = PrometheusText.parse("""
+            garbage
+            broken{label="unterminated 3
+            also{x=unquoted} 2
+            no_value{a="b"}
+            reward_control_version 12
+            """)
+        #expect(samples == [PrometheusSample(name: "reward_control_version", labels: [:], value: 12)])
+        let reading = DaemonReading(daemon: .init(name: "c", metricsURL: "http://127.0.0.1:1/metrics"), failure: nil, samples: samples)
+        #expect(reading.controlVersion == 12)
+        #expect(reading.spoolDepth == nil)
+    }
+}
