@@ -17,7 +17,7 @@ extension ConsoleConfiguration {
         let console = config.scoped(to: "console")
         guard let path = console.string(forKey: "operatorsFile"), !path.isEmpty else {
             throw ConfigurationError(code: "console.operators_missing",
-                                     message: "console.operatorsFile (REWARD_CONSOLE_OPERATORSFILE) must name the operators' token file")
+                                     message: "console.operatorsFile (REWARD_CONSOLE_OPERATORS_FILE) must name the operators' token file")
         }
         self.init(operators: try OperatorDirectory.load(from: path))
         host = console.string(forKey: "host", default: host)

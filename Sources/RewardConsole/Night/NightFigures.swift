@@ -45,8 +45,8 @@ struct RateFigures: Sendable {
 
 struct DeadLetterFigures: Sendable {
     var byReason: [DeadLetterReasonCount]
-    /// The oldest parked ones: what has waited longest.
-    var oldest: [DeadLetter]
+    /// The newest parked ones: what is arriving now (the reasons' table has the oldest time).
+    var newest: [DeadLetter]
 }
 
 struct ReconciliationFigures: Sendable {

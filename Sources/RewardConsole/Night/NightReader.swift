@@ -21,10 +21,11 @@ struct NightReader: Sendable {
         async let daemons = scraper.read(configuration.daemons)
         async let deadLetters = Figure<DeadLetterFigures>.reading {
             let store = DeadLetterStore(pool: pool)
-            var oldest = DeadLetterFilter()
-            oldest.limit = 50
-            oldest.withPayload = false
-            return DeadLetterFigures(byReason: try await store.countsByReason(), oldest: try await store.list(oldest))
+            var newest = DeadLetterFilter()
+            newest.limit = 15
+            newest.newestFirst = true
+            newest.withPayload = false
+            return DeadLetterFigures(byReason: try await store.countsByReason(), newest: try await store.list(newest))
         }
         async let budgets = Figure<[BudgetStatus]>.reading { try await BudgetAdministration(pool: pool).show() }
         async let reconciliation = Figure<ReconciliationFigures>.reading {

@@ -1,6 +1,6 @@
 import RewardOps
 
-/// Parked dead letters by reason, and the ones that have waited longest, each linking to its page.
+/// Parked dead letters by reason, and the newest ones, each linking to its page.
 struct DeadLettersPanel {
     let figures: DeadLetterFigures
 
@@ -11,7 +11,7 @@ struct DeadLettersPanel {
             <td>\(Formatting.timestamp(reason.oldest))</td><td>\(Formatting.timestamp(reason.newest))</td></tr>
             """
         }
-        let letters = figures.oldest.map { letter -> HTML in
+        let letters = figures.newest.map { letter -> HTML in
             """
             <tr><td><a href="/dead-letters/\(letter.id)">\(letter.id)</a></td><td>\(letter.origin)</td><td>\(letter.orderID ?? "-")</td>\
             <td>\(letter.rewardType ?? "-")</td><td>\(letter.reasonCode)</td><td class="num">\(letter.replayCount)</td>\
@@ -22,7 +22,7 @@ struct DeadLettersPanel {
         return """
             <p>parked: <b data-figure="dead-letters-total" data-key="all">\(total)</b></p>
             \(PageLayout.table(["reason", "parked", "oldest", "newest"], reasons, empty: "nothing parked"))
-            <h3>Waiting longest</h3>
+            <h3>Newest</h3>
             \(PageLayout.table(["id", "origin", "order", "type", "reason", "replays", "first failed"], letters, empty: "nothing parked"))
             """
     }
