@@ -33,10 +33,12 @@ struct ConsumersPanel {
 
     private static func row(_ lease: ConsumerLease) -> HTML {
         let health: HTML = lease.isLive ? "<span class=\"ok\">live</span>" : "<span class=\"bad\">silent</span>"
-        return """
-            <tr><td>\(lease.instanceID)</td><td>\(lease.scope)</td>\(PageLayout.figure("heartbeat-age", lease.instanceID, Formatting.fixed(lease.heartbeatAgeSeconds, 1) + " s ago"))\
-            <td>\(Formatting.timestamp(lease.joinedAt))</td><td data-figure="lease-health" data-key="\(lease.instanceID)">\(health)</td></tr>
-            """
+        return .row([
+            .cell(lease.instanceID), .cell(lease.scope),
+            PageLayout.figure("heartbeat-age", lease.instanceID, Formatting.fixed(lease.heartbeatAgeSeconds, 1) + " s ago"),
+            .cell(Formatting.timestamp(lease.joinedAt)),
+            "<td data-figure=\"lease-health\" data-key=\"\(lease.instanceID)\">\(health)</td>",
+        ])
     }
 
     private static func row(_ reading: DaemonReading) -> HTML {
@@ -44,11 +46,11 @@ struct ConsumersPanel {
         let health: HTML = reading.failure.map { "<span class=\"bad\">\($0)</span>" }
             ?? (reading.isHealthy ? "<span class=\"ok\">ok</span>" : "<span class=\"warn\">paused or blocked</span>")
         let name = reading.daemon.name
-        return """
-            <tr><td>\(name)</td><td>\(reading.daemon.metricsURL)</td><td class="num">\(number(reading.inFlight))</td>\
-            <td class="num">\(number(reading.paused))</td><td class="num">\(number(reading.parkingBlocked))</td>\
-            \(PageLayout.figure("daemon-spool", name, reading.spoolDepth.map { "\(Int64($0))" } ?? "not reported"))\
-            \(PageLayout.figure("daemon-control-version", name, number(reading.controlVersion)))<td>\(health)</td></tr>
-            """
+        return .row([
+            .cell(name), .cell(reading.daemon.metricsURL), .cell(number(reading.inFlight), numeric: true),
+            .cell(number(reading.paused), numeric: true), .cell(number(reading.parkingBlocked), numeric: true),
+            PageLayout.figure("daemon-spool", name, reading.spoolDepth.map { "\(Int64($0))" } ?? "not reported"),
+            PageLayout.figure("daemon-control-version", name, number(reading.controlVersion)), .cell(health),
+        ])
     }
 }

@@ -6,17 +6,17 @@ struct LagPanel {
 
     var html: HTML {
         let lagRows = figures.totals.map { total -> HTML in
-            let key = "\(total.cluster)/\(total.lane)/\(total.rewardType)"
-            return "<tr><td>\(total.cluster)</td><td>\(total.lane)</td><td>\(total.rewardType == "*" ? "all types" : total.rewardType)</td>\(PageLayout.figure("lag", key, "\(total.lag)"))</tr>"
+            let type = total.rewardType == "*" ? "all types" : total.rewardType
+            return .row([.cell(total.cluster), .cell(total.lane), .cell(type),
+                         PageLayout.figure("lag", "\(total.cluster)/\(total.lane)/\(total.rewardType)", "\(total.lag)")])
         }
         let etaRows = figures.etas.map { eta -> HTML in
             let key = "\(eta.lane)/\(eta.rewardType)"
-            let rate = eta.rate.map { Formatting.fixed($0, 1) } ?? "-"
             let time = eta.etaSeconds.map { Formatting.duration(seconds: $0) } ?? (eta.lag > 0 ? "no rate" : "-")
-            return """
-                <tr><td>\(eta.lane)</td><td>\(eta.rewardType == "*" ? "whole lane" : eta.rewardType)</td>\(PageLayout.figure("eta-lag", key, "\(eta.lag)"))\
-                \(PageLayout.figure("eta-rate", key, rate))<td>\(eta.rateSource.rawValue)</td>\(PageLayout.figure("eta", key, time))</tr>
-                """
+            return .row([.cell(eta.lane), .cell(eta.rewardType == "*" ? "whole lane" : eta.rewardType),
+                         PageLayout.figure("eta-lag", key, "\(eta.lag)"),
+                         PageLayout.figure("eta-rate", key, eta.rate.map { Formatting.fixed($0, 1) } ?? "-"),
+                         .cell(eta.rateSource.rawValue), PageLayout.figure("eta", key, time)])
         }
         let failures = figures.failedClusters.map { failed -> HTML in
             "<p class=\"bad\">cluster \(failed.cluster): lag unavailable: \(failed.failure.message)</p>"

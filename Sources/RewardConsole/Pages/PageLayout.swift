@@ -54,3 +54,16 @@ enum PageLayout {
         .signin{max-width:360px;margin:40px auto;background:#fff;padding:16px;border:1px solid #d8dce1;border-radius:6px}
         """
 }
+
+extension HTML {
+    /// A table cell of text (`num`: right-aligned figures).
+    static func cell(_ text: String, numeric: Bool = false) -> HTML {
+        numeric ? "<td class=\"num\">\(text)</td>" : "<td>\(text)</td>"
+    }
+
+    /// A table cell of markup.
+    static func cell(_ markup: HTML) -> HTML { "<td>\(markup)</td>" }
+
+    /// A table row of cells.
+    static func row(_ cells: [HTML]) -> HTML { "<tr>\(cells)</tr>" }
+}
