@@ -32,3 +32,17 @@ import Testing
         #expect(reading.spoolDepth == nil)
     }
 }
+
+extension PrometheusTextTests {
+    /// A daemon's odd numbers are shown, never converted into a trap.
+    @Test func oddValuesAreShownNotConverted() {
+        #expect(DaemonReading.whole(12) == "12")
+        #expect(DaemonReading.whole(2.5) == "2.5")
+        #expect(DaemonReading.whole(.nan) == "nan")
+        #expect(DaemonReading.whole(.infinity) == "inf")
+        #expect(DaemonReading.whole(1e300) == "1e+300")
+        #expect(DaemonReading.whole(nil) == "-")
+        let samples = PrometheusText.parse("reward_sdk_spool_depth NaN\nreward_consumer_in_flight +Inf\nreward_consumer_paused 1e300")
+        #expect(samples.count == 3)
+    }
+}

@@ -50,3 +50,14 @@ import Testing
         #expect(throws: FormBody.Malformed.self) { try FormBody([0x61, 0x3d, 0xff]) }
     }
 }
+
+extension SignInUnitTests {
+    @Test func daemonsAreNamedHTTPMetricsURLs() throws {
+        let daemons = try ConsoleConfiguration.daemons("consumer-A=http://127.0.0.1:9101/metrics, api = http://10.0.0.5:8080/metrics")
+        #expect(daemons == [.init(name: "consumer-A", metricsURL: "http://127.0.0.1:9101/metrics"),
+                            .init(name: "api", metricsURL: "http://10.0.0.5:8080/metrics")])
+        #expect(throws: ConfigurationError.self) { try ConsoleConfiguration.daemons("no-url") }
+        #expect(throws: ConfigurationError.self) { try ConsoleConfiguration.daemons("x=file:///etc/passwd") }
+        #expect(throws: ConfigurationError.self) { try ConsoleConfiguration.daemons("=http://127.0.0.1:1/metrics") }
+    }
+}

@@ -20,6 +20,14 @@ struct DaemonReading: Sendable {
     /// The control store version the process applied (consumers and other control readers).
     var controlVersion: Double? { total("reward_control_version") }
 
+    /// A metric's value as a whole number where it is one; NaN, infinities and values past
+    /// `Int64` (a daemon's bytes are outside input) are shown as they are, never converted.
+    static func whole(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        guard value.isFinite, abs(value) < 9e15 else { return "\(value)" }
+        return value == value.rounded() ? "\(Int64(value))" : "\(value)"
+    }
+
     /// Healthy: scraped, not paused, no partition held by parking.
     var isHealthy: Bool { failure == nil && (paused ?? 0) == 0 && (parkingBlocked ?? 0) == 0 }
 }

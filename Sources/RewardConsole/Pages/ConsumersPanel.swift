@@ -28,7 +28,7 @@ struct ConsumersPanel {
     /// Summed over the daemons that export it; "not reported" when none does.
     var spoolDepth: String {
         let reported = daemons.compactMap(\.spoolDepth)
-        return reported.isEmpty ? "not reported" : "\(Int64(reported.reduce(0, +)))"
+        return reported.isEmpty ? "not reported" : DaemonReading.whole(reported.reduce(0, +))
     }
 
     private static func row(_ lease: ConsumerLease) -> HTML {
@@ -42,14 +42,14 @@ struct ConsumersPanel {
     }
 
     private static func row(_ reading: DaemonReading) -> HTML {
-        func number(_ value: Double?) -> String { value.map { "\(Int64($0))" } ?? "-" }
+        let number = DaemonReading.whole
         let health: HTML = reading.failure.map { "<span class=\"bad\">\($0)</span>" }
             ?? (reading.isHealthy ? "<span class=\"ok\">ok</span>" : "<span class=\"warn\">paused or blocked</span>")
         let name = reading.daemon.name
         return .row([
             .cell(name), .cell(reading.daemon.metricsURL), .cell(number(reading.inFlight), numeric: true),
             .cell(number(reading.paused), numeric: true), .cell(number(reading.parkingBlocked), numeric: true),
-            PageLayout.figure("daemon-spool", name, reading.spoolDepth.map { "\(Int64($0))" } ?? "not reported"),
+            PageLayout.figure("daemon-spool", name, reading.spoolDepth.map(DaemonReading.whole) ?? "not reported"),
             PageLayout.figure("daemon-control-version", name, number(reading.controlVersion)), .cell(health),
         ])
     }
