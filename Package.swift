@@ -91,9 +91,21 @@ let package = Package(
                 "RewardConsumer",
                 "RewardCore",
                 "RewardSettlement",
+                "RewardStores",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // One owner per table (issue 13 moves every store here); today the live controls.
+        .target(
+            name: "RewardStores",
+            dependencies: [
+                "MariaDB",
+                "RewardCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -104,6 +116,7 @@ let package = Package(
                 "Kafka",
                 "MariaDB",
                 "RewardCore",
+                "RewardStores",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -150,7 +163,9 @@ let package = Package(
                 "RewardCore",
                 "RewardOps",
                 "RewardSDK",
+                "RewardRuntime",
                 "RewardSettlement",
+                "RewardStores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -186,7 +201,7 @@ let package = Package(
         .executableTarget(
             name: "reward-consumer",
             dependencies: [
-                "Kafka", "MariaDB", "RewardConsumer", "RewardCore", "RewardOps", "RewardRuntime", "RewardSettlement",
+                "Kafka", "MariaDB", "RewardConsumer", "RewardCore", "RewardOps", "RewardRuntime", "RewardSettlement", "RewardStores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -321,7 +336,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RewardOpsTests",
-            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSDK", "RewardSettlement"],
+            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSDK", "RewardSettlement", "RewardStores"],
             swiftSettings: strict
         ),
 
@@ -339,7 +354,7 @@ let package = Package(
         .target(
             name: "RewardAPI",
             dependencies: [
-                "RewardCore", "RewardSDK", "RewardWallet",
+                "RewardCore", "RewardSDK", "RewardStores", "RewardWallet",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -354,7 +369,7 @@ let package = Package(
         .executableTarget(
             name: "reward-api",
             dependencies: [
-                "MariaDB", "RewardAPI", "RewardCore", "RewardOps", "RewardRuntime", "RewardSDK", "RewardSettlement", "RewardWallet",
+                "MariaDB", "RewardAPI", "RewardCore", "RewardOps", "RewardRuntime", "RewardSDK", "RewardSettlement", "RewardStores", "RewardWallet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -400,7 +415,7 @@ let package = Package(
         .testTarget(
             name: "RewardWalletTests",
             dependencies: [
-                "Kafka", "MariaDB", "RewardAPI", "RewardConsumer", "RewardCore", "RewardSDK", "RewardSettlement", "RewardTestKit",
+                "Kafka", "MariaDB", "RewardAPI", "RewardConsumer", "RewardCore", "RewardSDK", "RewardSettlement", "RewardStores", "RewardTestKit",
                 "RewardWallet",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -10,6 +10,7 @@ extension APIError {
     init(_ error: RewardError) {
         let status: HTTPResponse.Status = switch error.code {
         case .rewardTypeDisabled: .forbidden
+        case .activityDisabled: .forbidden
         case .deliveryRefused: .badGateway
         case .notDurable, .shuttingDown, .notReady: .serviceUnavailable
         default: .badRequest

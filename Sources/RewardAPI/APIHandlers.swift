@@ -67,7 +67,8 @@ struct APIHandlers: Sendable {
             limit = value
         }
         do {
-            let view = try await dependencies.wallet.view(user: user, cursor: query.get("cursor"), limit: limit)
+            let reduced = dependencies.controls.map { $0.current.isOn(.walletReduced) } ?? false
+            let view = try await dependencies.wallet.view(user: user, cursor: query.get("cursor"), limit: limit, reduced: reduced)
             return JSONResponse.make(.ok, view)
         } catch {
             throw APIError(error)
@@ -80,6 +81,10 @@ struct APIHandlers: Sendable {
         let user = try assertedUser(request, pathUser)
         try limit("user:\(user)")
         let body: WithdrawalRequestBody = try decode(try await readBody(request), "withdrawal")
+        if let controls = dependencies.controls, !controls.current.isOn(.withdrawals) {
+            throw APIError(.serviceUnavailable, "withdrawals_paused",
+                           "withdrawals are paused by the operators for now; nothing was debited, try again later")
+        }
         let receipt: WithdrawalReceipt
         do {
             receipt = try await dependencies.withdrawals.withdraw(WithdrawalRequest(

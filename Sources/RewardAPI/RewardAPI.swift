@@ -4,6 +4,7 @@ import Hummingbird
 public import Logging
 import NIOCore
 public import Prometheus
+public import RewardStores
 public import RewardWallet
 public import ServiceLifecycle
 
@@ -19,6 +20,8 @@ public struct RewardAPI: Service {
         public var wallet: WalletReader
         public var withdrawals: WithdrawalService
         public var registry: PrometheusCollectorRegistry
+        /// The live controls (`withdrawals`, `wallet-reduced`); `nil`: both stay at their defaults.
+        public var controls: ControlWatcher?
         /// Whether the service can do its work (the wallet database answers), with details.
         public var health: @Sendable () async -> (healthy: Bool, details: [String: String])
         /// Whether a load balancer may send traffic: the SDK client has started (connected,
@@ -27,13 +30,14 @@ public struct RewardAPI: Service {
         public var readiness: @Sendable () async -> (ready: Bool, details: [String: String])
 
         public init(granter: any BonusGranting, wallet: WalletReader, withdrawals: WithdrawalService,
-                    registry: PrometheusCollectorRegistry,
+                    registry: PrometheusCollectorRegistry, controls: ControlWatcher? = nil,
                     health: @escaping @Sendable () async -> (healthy: Bool, details: [String: String]),
                     readiness: @escaping @Sendable () async -> (ready: Bool, details: [String: String])) {
             self.granter = granter
             self.wallet = wallet
             self.withdrawals = withdrawals
             self.registry = registry
+            self.controls = controls
             self.health = health
             self.readiness = readiness
         }

@@ -13,7 +13,7 @@ struct RewardAdmin: AsyncParsableCommand {
             """,
         subcommands: [
             MigrateCommand.self, TopicsCommand.self, DevKafkaCommand.self, StatusCommand.self, DownstreamSimCommand.self,
-            DrainCommand.self, DrainSpoolCommand.self, ReconcileCommand.self, DeadLetterCommand.self, BudgetCommand.self,
+            DrainCommand.self, DrainSpoolCommand.self, ReconcileCommand.self, DeadLetterCommand.self, BudgetCommand.self, ControlCommand.self,
             LagCommand.self, OffsetsCommand.self, TokenCommand.self,
         ]
     )

@@ -63,6 +63,8 @@ struct RewardAPICommand: AsyncParsableCommand {
             withdrawals: WithdrawalService(stores: stores, engine: engine, payout: PayoutLedger(shards: stores.settlement.wallet),
                                            catalog: catalog, keyRing: keyRing, logger: logger, metrics: MetricsSystem.factory),
             registry: registry,
+            // The SDK client's view of the controls: one poll serves grants, withdrawals and the wallet.
+            controls: client.controls,
             health: health,
             // Ready once the client has started (the service group starts it beside the server).
             readiness: client.readiness(health: health))

@@ -8,6 +8,7 @@ import RewardConsumer
 import RewardCore
 import RewardOps
 import RewardSettlement
+import RewardStores
 
 /// Builds one lane consumer's parts from settings: stores, ledgers, limiter, engine, clients.
 struct ConsumerWiring: Sendable {
@@ -17,9 +18,12 @@ struct ConsumerWiring: Sendable {
     let stores: SettlementStores
     let limiter: RewardRateLimiter
     let ratesPath: String
+    let rates: LiveRates
+    let controls: ControlStore
     let laneConsumer: LaneConsumer
     private let pool: MariaDBPool
     private let coordination: MariaDBPool
+    private let controlPool: MariaDBPool
     private let producer: KafkaProducer
     private let httpLedgers: [HTTPLedger]
 
@@ -49,12 +53,16 @@ struct ConsumerWiring: Sendable {
         leases.pool.maxConnections = 1
         leases.pool.acquireTimeout = .seconds(1)
         coordination = MariaDBPool(configuration: leases, logger: logger)
+        // The control poll too: a switch must apply within 2 s also while settlement is busy.
+        controlPool = MariaDBPool(configuration: leases, logger: logger)
+        controls = ControlStore(pool: controlPool)
         let one = ShardedPool([pool])
         self.stores = SettlementStores(claims: one, wallet: one, budgets: one, goods: one, coordination: coordination)
 
         ratesPath = config.string(forKey: "rates.path", default: "ops/config/rate-limits.json")
         let rates = try RateLimitConfiguration.load(from: ratesPath)
         limiter = try RewardRateLimiter(configuration: rates, catalog: catalog, logger: logger, metrics: MetricsSystem.factory)
+        self.rates = LiveRates(limiter: limiter, file: rates, logger: logger)
 
         var ledgers: [any Ledger] = [
             WalletLedger(shards: stores.wallet, logger: logger, metrics: MetricsSystem.factory),
@@ -114,5 +122,6 @@ struct ConsumerWiring: Sendable {
         for ledger in httpLedgers { try? await ledger.shutdown() }
         await pool.shutdown()
         await coordination.shutdown()
+        await controlPool.shutdown()
     }
 }

@@ -10,6 +10,7 @@ import RewardCore
 import RewardOps
 import RewardRuntime
 import RewardSettlement
+import RewardStores
 import ServiceLifecycle
 
 /// One lane consumer process: `reward-consumer --cluster A --topic reward-cash`. Run as many
@@ -64,10 +65,13 @@ struct RewardConsumerCommand: AsyncParsableCommand {
                 // Unbuffered, so a supervisor reading the log or pipe sees the port at once.
                 FileHandle.standardOutput.write(Data("reward-consumer: \(wiring.cluster)/\(wiring.topics.main) metrics on 127.0.0.1:\(port)\n".utf8))
             })
-        let watcher = RateFileWatcher(path: wiring.ratesPath, limiter: wiring.limiter, logger: logger)
+        let watcher = RateFileWatcher(path: wiring.ratesPath, rates: wiring.rates, logger: logger)
+        let controls = ControlService(
+            watcher: ControlWatcher(store: wiring.controls, logger: logger) { state, _ in wiring.rates.controlsChanged(state.fleetRates) },
+            logger: logger)
         // Graceful shutdown runs in reverse order: the lane stops first, the coordinator last.
         let group = ServiceGroup(
-            services: [coordinator, watcher, server, lane],
+            services: [coordinator, controls, watcher, server, lane],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         do {

@@ -107,6 +107,11 @@ struct MetricsHygieneTests {
 
     /// POSTs `json` signed as the service `games`; returns the status.
     static func post(_ http: HTTPClient, port: Int, path: String, json: Any) async throws -> Int {
+        try await signedPost(http, port: port, path: path, json: json).status
+    }
+
+    /// POSTs `json` signed as the service `games`; returns the status and the body.
+    static func signedPost(_ http: HTTPClient, port: Int, path: String, json: Any) async throws -> (status: Int, body: String) {
         let body = [UInt8](try JSONSerialization.data(withJSONObject: json))
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = .POST
@@ -118,6 +123,7 @@ struct MetricsHygieneTests {
         request.headers.add(name: RequestSignature.signatureHeader,
                             value: RequestSignature.sign(method: "POST", path: path, service: "games", timestamp: time, body: body,
                                                          secret: secret))
-        return Int(try await http.execute(request, timeout: .seconds(30)).status.code)
+        let response = try await http.execute(request, timeout: .seconds(30))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }
 }

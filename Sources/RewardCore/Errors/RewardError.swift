@@ -17,6 +17,8 @@ public struct RewardError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unknownRewardType = Code(rawValue: "unknown_reward_type")
         /// The type's degradation switch is off: a friendly refusal on this path only.
         public static let rewardTypeDisabled = Code(rawValue: "reward_type_disabled")
+        /// An operator switched the activity off: a friendly refusal for this activity only.
+        public static let activityDisabled = Code(rawValue: "activity_disabled")
         public static let amountOutOfRange = Code(rawValue: "amount_out_of_range")
         public static let invalidExtension = Code(rawValue: "invalid_extension")
         public static let extensionTooLarge = Code(rawValue: "extension_too_large")

@@ -90,6 +90,7 @@ public struct Reconciler: Sendable {
             }
             buckets[key] = bucket
         }
+        report.findings += try await WalletBooks(pool: pool).check(from: from, to: to, bucket: Self.hour(of: from))
         report.findings += try await overBudget(pairs: Set(buckets.keys.map { Pair(activityID: $0.activityID, rewardType: $0.rewardType) }),
                                                 bucket: Self.hour(of: from))
         report.buckets = buckets.values.sorted { ($0.bucketStart, $0.activityID, $0.rewardType) < ($1.bucketStart, $1.activityID, $1.rewardType) }

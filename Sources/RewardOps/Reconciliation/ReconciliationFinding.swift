@@ -15,6 +15,11 @@ public struct ReconciliationFinding: Sendable, Codable, Hashable {
         case overBudget = "over_budget"
         /// Claimed for settlement, never credited, after the grace period (and not held for budget).
         case claimWithoutCredit = "claim_without_credit"
+        /// A wallet account's balance (or credited/debited totals) differs from the sum of its
+        /// entries, or entries exist for an account that does not.
+        case balanceMismatch = "balance_mismatch"
+        /// The legs of one wallet transfer do not sum to zero.
+        case unbalancedTransfer = "unbalanced_transfer"
 
         /// Whether `--repair` re-issues it through the engine; the others need a person.
         public var isRepairable: Bool { self == .underIssued || self == .claimWithoutCredit }

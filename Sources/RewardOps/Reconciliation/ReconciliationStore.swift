@@ -45,3 +45,34 @@ public struct ReconciliationStore: Sendable {
         }
     }
 }
+
+extension ReconciliationStore {
+    /// The latest run of each hour since `since` that covered exactly that hour, by hour start.
+    func latestHourlyRuns(since: Date) async throws -> [Date: HourlyRun] {
+        var runs: [Date: HourlyRun] = [:]
+        for row in try await pool.query("""
+            SELECT r.range_start, r.run_id, r.findings FROM reconciliation_runs r JOIN (
+                SELECT range_start, MAX(run_id) AS run_id FROM reconciliation_runs
+                WHERE range_start >= \(since) AND range_end = range_start + INTERVAL 1 HOUR AND state IN ('clean', 'differences')
+                GROUP BY range_start) latest ON latest.run_id = r.run_id
+            """) {
+            runs[try row.decode("range_start")] = HourlyRun(runID: Int64(try row.decode("run_id", as: UInt64.self)),
+                                                            findings: Int(try row.decode("findings", as: UInt64.self)))
+        }
+        return runs
+    }
+
+    /// Findings of these runs not marked repaired, by kind.
+    func openFindings(runs: [Int64]) async throws -> [ReconciliationFinding.Kind: Int] {
+        guard !runs.isEmpty else { return [:] }
+        var query: SQLQuery = "SELECT kind, COUNT(*) AS n FROM reconciliation_findings WHERE repaired_at IS NULL AND run_id IN "
+        query.appendIn(runs.map(String.init))
+        query.append(sql: " GROUP BY kind")
+        var open: [ReconciliationFinding.Kind: Int] = [:]
+        for row in try await pool.query(query) {
+            guard let kind = ReconciliationFinding.Kind(rawValue: try row.decode("kind")) else { continue }
+            open[kind] = Int(try row.decode("n", as: Int64.self))
+        }
+        return open
+    }
+}

@@ -4,6 +4,7 @@ import Kafka
 public import Logging
 import MariaDB
 public import RewardCore
+public import RewardStores
 import Synchronization
 
 /// The reward SDK an activity service links: grants a reward, returns its signed token, and
@@ -31,6 +32,10 @@ public final class RewardClient: Sendable {
     private let spool: Spool
     private let replayer: SpoolReplayer
     private let recorder: TokenRecorder?
+    /// The operators' live controls as this client applies them (`nil` when
+    /// ``RewardClientConfiguration/controls`` is not set); a host may read its other switches here.
+    public let controls: ControlWatcher?
+    private let controlPoll: Task<Void, Never>?
     private let cashTopic: String
     private let goodsTopic: String
     private let budget: UInt64
@@ -128,6 +133,20 @@ public final class RewardClient: Sendable {
             TokenRecorder(pool: MariaDBPool(configuration: options.database, logger: logger), options: options,
                           logger: logger, metrics: metrics)
         }
+        let controls = configuration.controls.map { database in
+            ControlWatcher(store: ControlStore(pool: MariaDBPool(configuration: Self.controlDatabase(database), logger: logger)),
+                           logger: logger)
+        }
+        if let controls {
+            do {
+                try await controls.load()
+            } catch {
+                logger.warning("controls not readable at start: only the catalog's switches apply until they are",
+                               metadata: ["error": "\(error)"])
+            }
+        }
+        self.controls = controls
+        controlPoll = controls.map { watcher in Task { await watcher.run() } }
         replayer.start()
         recorder?.start()
         logger.info("reward client started", metadata: [
@@ -181,6 +200,15 @@ public final class RewardClient: Sendable {
                 throw RewardError(.invalidGrantedBy, "the granting service id is 1-64 letters, digits, '-', '_' or '.'")
             }
             type = try configuration.catalog.validate(bonus)
+            if let controls {
+                let off = controls.grantRefusals
+                if off.rewardTypes.contains(type.id) {
+                    throw RewardError(.rewardTypeDisabled, "reward type \(type.id) is switched off for now")
+                }
+                if off.activities.contains(activity.id) {
+                    throw RewardError(.activityDisabled, "activity \(activity.id) is switched off for now")
+                }
+            }
         } catch {
             metrics.rejected(bonus.rewardType, error.code)
             logger.debug("grant refused", metadata: ["code": "\(error.code)", "order": "\(orderID)"])
@@ -382,10 +410,23 @@ public final class RewardClient: Sendable {
         await task.value
     }
 
+    /// The control poll's own connection, failing fast: it must never hold up a grant's host.
+    private static func controlDatabase(_ database: MariaDBConfiguration) -> MariaDBConfiguration {
+        var database = database
+        database.pool.maxConnections = 1
+        database.pool.acquireTimeout = .seconds(1)
+        database.connectTimeout = .seconds(2)
+        database.readTimeout = .seconds(2)
+        return database
+    }
+
     private func performShutdown() async {
         await lifecycle.closeAndWaitUntilIdle()
         await replayer.stop()
         await recorder?.shutdown()
+        controlPoll?.cancel()
+        await controlPoll?.value
+        await controls?.store.pool.shutdown()
         let flushTimeout = configuration.delivery.shutdownFlushTimeout
         await withTaskGroup(of: Void.self) { group in
             for link in links { group.addTask { await link.shutdown(flushTimeout: flushTimeout) } }

@@ -29,6 +29,8 @@ extension RewardClientConfiguration {
     ///   `sdk.recorder.batchSize` (256), `sdk.recorder.flushIntervalMs` (5),
     ///   `sdk.recorder.queueCapacity` (200000), `sdk.recorder.maximumAttempts` (5),
     ///   `sdk.recorder.writers` (2).
+    /// - `sdk.controls.enabled` (bool, default: on when `db.name` is set): apply the operators'
+    ///   live switches from the `controls` table of the `db` settings.
     ///
     /// - Parameter config: The settings.
     /// - Throws: `ConfigurationError` for a missing or invalid setting or file; messages never
@@ -77,6 +79,9 @@ extension RewardClientConfiguration {
             recording.maximumAttempts = r.int(forKey: "maximumAttempts", default: recording.maximumAttempts)
             recording.writers = r.int(forKey: "writers", default: recording.writers)
             tokenRecording = recording
+        }
+        if config.bool(forKey: "sdk.controls.enabled", default: config.string(forKey: "db.name") != nil) {
+            controls = MariaDBConfiguration(config: config.scoped(to: "db"))
         }
         try validate()
     }

@@ -123,6 +123,9 @@ public struct RewardClientConfiguration: Sendable {
     public var delivery = DeliveryOptions()
     /// `nil` (the default): tokens are not recorded by the SDK, only carried in the events.
     public var tokenRecording: TokenRecordingOptions?
+    /// The control database whose live switches (`type:<id>`, `activity:<id>`) the client
+    /// applies within 2 s (see `ControlWatcher`); `nil` (the default): only the catalog's switches.
+    public var controls: MariaDBConfiguration?
     /// Topic names are this prefix and the lane: `reward-cash`, `reward-goods`.
     public var topicPrefix = "reward-"
     /// The activity service this host is, recorded with each grant's token (`granted_by`) unless a

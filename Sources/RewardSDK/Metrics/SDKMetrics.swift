@@ -24,7 +24,7 @@ struct SDKMetrics: Sendable {
 
     static let rejectionCodes: [RewardError.Code] = [
         .invalidActivityID, .invalidSceneID, .invalidUserID, .invalidDeviceID, .invalidAppID, .invalidOrderID,
-        .invalidRewardType, .unknownRewardType, .rewardTypeDisabled, .amountOutOfRange, .invalidExtension,
+        .invalidRewardType, .unknownRewardType, .rewardTypeDisabled, .activityDisabled, .amountOutOfRange, .invalidExtension,
         .extensionTooLarge, .invalidGrantedBy, .notDurable, .deliveryRefused, .shuttingDown,
     ]
 

@@ -56,9 +56,13 @@ public struct WalletReader: Sendable {
     ///   - user: The user id.
     ///   - cursor: ``WalletView/nextCursor`` of the previous page, or `nil` for the newest.
     ///   - limit: History items on this page (1...``Configuration/maximumLimit``); `nil` for the default.
+    ///   - reduced: Read the ledger only (the operators' `wallet-reduced` switch): no pending
+    ///     rewards, history without tokens; ``WalletView/degraded`` says `claims`, `tokens`.
     /// - Throws: ``WalletError`` `invalid_user_id`, `invalid_cursor`, `invalid_limit`, or
     ///   `wallet_unavailable` when the wallet store does not answer.
-    public func view(user: String, cursor: String? = nil, limit: Int? = nil) async throws(WalletError) -> WalletView {
+    public func view(user: String, cursor: String? = nil, limit: Int? = nil, reduced: Bool = false) async throws(WalletError)
+        -> WalletView
+    {
         try Identifiers.checkUser(user)
         let limit = limit ?? configuration.defaultLimit
         guard (1...configuration.maximumLimit).contains(limit) else {
@@ -66,6 +70,7 @@ public struct WalletReader: Sendable {
         }
         let start = try cursor.map { c throws(WalletError) in try HistoryCursor.decode(c) }
         var session = ViewSession()
+        if reduced { session.degraded = ["tokens", "claims"] }
         let balances: [WalletBalance]
         do {
             balances = try await readBalances(user)
@@ -113,6 +118,7 @@ public struct WalletReader: Sendable {
     }
 
     private func readPending(_ user: String, _ session: inout ViewSession) async -> (rewards: [PendingReward], truncated: Bool) {
+        guard !session.tokensDown else { return ([], false) }
         let recent: [StoredToken]
         do {
             recent = try await tokens.recent(user: user, limit: configuration.pendingScanLimit)

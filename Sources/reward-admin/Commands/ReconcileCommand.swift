@@ -12,14 +12,29 @@ struct ReconcileCommand: AsyncParsableCommand {
             duplicate_credit, amount_mismatch, user_mismatch, over_budget. The run and its findings are
             written to reconciliation_runs and reconciliation_findings. --repair previews re-issuing the
             missing credits; --repair --execute re-issues them through the settlement engine (idempotent).
-            Nothing is ever debited: over-issuance and mismatches need a person.
+            Nothing is ever debited: over-issuance and mismatches need a person. Also balance_mismatch (an
+            account's balance differs from the sum of its entries) and unbalanced_transfer (a transfer's legs
+            do not sum to 0), for the accounts and transfers the range touched.
+
+            --every 1h runs as a service instead: each cycle reconciles every closed hour of the last
+            --lookback-hours that has no run yet or whose last run found differences, and serves
+            reward_reconcile_findings{kind} (open findings) on /metrics (--metrics-port). Repair stays manual.
             """)
 
     @Option(help: "Start of the range (UTC), e.g. 2026-02-16T20:00:00Z; rounded down to the hour.")
-    var from: String
+    var from: String?
 
     @Option(help: "End of the range (UTC, exclusive); rounded up to the hour.")
-    var to: String
+    var to: String?
+
+    @Option(help: "Run as a service: a cycle this often (e.g. 1h, 15m, 30s).")
+    var every: String?
+
+    @Option(help: "With --every: hours looked back each cycle.")
+    var lookbackHours = 24
+
+    @Option(help: "With --every: port for /metrics and /healthz (0: any free port, printed).")
+    var metricsPort = 0
 
     @Option(help: "Minutes a grant may wait in a queue before it counts as missing.")
     var graceMinutes = 15
@@ -34,7 +49,15 @@ struct ReconcileCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        guard let start = try parseTimeOption(from, "--from"), let end = try parseTimeOption(to, "--to") else { return }
+        if let every {
+            guard from == nil, to == nil, !repair else { throw ValidationError("--every reconciles closed hours itself: no --from, --to or --repair") }
+            guard (1...24 * 30).contains(lookbackHours) else { throw ValidationError("--lookback-hours must be 1-720") }
+            return try await ScheduledReconcileService.run(every: try Self.interval(every), lookbackHours: lookbackHours,
+                                                           graceMinutes: graceMinutes, metricsPort: metricsPort)
+        }
+        guard let start = try parseTimeOption(from, "--from"), let end = try parseTimeOption(to, "--to") else {
+            throw ValidationError("give --from and --to, or --every to run on a schedule")
+        }
         let rangeStart = Date(timeIntervalSince1970: (start.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
         let rangeEnd = Date(timeIntervalSince1970: (end.timeIntervalSince1970 / 3600).rounded(.up) * 3600)
         guard rangeStart < rangeEnd else { throw ValidationError("--from must be before --to") }
@@ -59,6 +82,16 @@ struct ReconcileCommand: AsyncParsableCommand {
             printReport(report)
         }
         if !report.isClean { throw ExitCode(1) }
+    }
+
+    /// `30s`, `15m`, `1h`: 1 s to 24 h.
+    static func interval(_ text: String) throws -> Duration {
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600]
+        guard let unit = text.last.flatMap({ units[$0] }), text.count <= 8, let count = Int(text.dropLast()),
+              (1...86_400).contains(count * unit) else {
+            throw ValidationError("--every '\(text)' is not an interval like 30s, 15m or 1h (1 s to 24 h)")
+        }
+        return .seconds(count * unit)
     }
 
     private func printReport(_ report: ReconciliationReport) {
