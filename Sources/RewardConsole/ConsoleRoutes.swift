@@ -15,7 +15,8 @@ struct ConsoleRoutes: Sendable {
     func overview(_ request: Request) async throws -> Response {
         guard let session = session(request) else { return ConsoleResponse.redirect(to: "/signin") }
         let figures = await NightReader(sources: sources, configuration: configuration).read()
-        return ConsoleResponse.html(OverviewPage(figures: figures, session: session).html)
+        let applied = request.uri.queryParameters["applied"].flatMap { Int64($0) }
+        return ConsoleResponse.html(OverviewPage(figures: figures, session: session, applied: applied).html)
     }
 
     func deadLetter(_ request: Request, id: String?) async throws -> Response {

@@ -25,6 +25,8 @@ public struct ConsoleServer: Service {
         router.post("/signin") { request, _ in try await routes.signIn(request) }
         router.post("/signout") { request, _ in try await routes.signOut(request) }
         router.get("/") { request, _ in try await routes.overview(request) }
+        router.post("/controls/preview") { request, _ in try await routes.previewSwitch(request) }
+        router.post("/controls/apply") { request, _ in try await routes.applySwitch(request) }
         router.get("/dead-letters/:id") { request, context in try await routes.deadLetter(request, id: context.parameters.get("id")) }
         application = Application(
             router: router,

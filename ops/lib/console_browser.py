@@ -6,6 +6,7 @@ variables set by ops/lib/console.sh. Exits non-zero with every failed check list
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ ADMIN = os.environ["CONSOLE_ADMIN"]
 WORK = os.environ["CONSOLE_WORK"]
 SAMPLE = os.environ["REWARD_CONSOLE_LAG_SAMPLE"]
 HOSTILE_ID = os.environ["CONSOLE_HOSTILE_ID"]
+CONSUMER_LOG = os.environ["CONSOLE_CONSUMER_LOG"]
 SOCKET = os.environ["REWARD_TEST_MARIADB_SOCKET"]
 DATABASE = os.environ["REWARD_DB_NAME"]
 
@@ -132,6 +134,45 @@ def hostile_dead_letter_is_text(page):
     check("not an event we can read" in page.inner_text('[data-figure="replay-preview"]'), "no replay preview for the payload")
 
 
+def switch_applied_by_a_running_consumer(page):
+    """Changes a fleet rate through the page (preview, confirm) and times the consumer applying it."""
+    page.goto(f"{URL}/")
+    before = int(page.inner_text('[data-figure="control-version"]'))
+    form = page.locator('form[data-control="rate:cash_red_envelope"]')
+    form.locator("input[name=value]").fill("250000")
+    form.locator("input[name=reason]").fill("browser test: the wallet asks for less")
+    form.locator("button[type=submit]").click()
+    check(page.inner_text('[data-figure="confirm-key"]') == "rate:cash_red_envelope", "the confirm page does not show the control")
+    check(page.inner_text('[data-figure="confirm-value"]') == "250000/s", "the confirm page does not show the new value")
+    check(int(sql("SELECT COALESCE(MAX(version), 0) FROM control_changes")[0][0]) == before, "the preview wrote a change")
+    log = open(CONSUMER_LOG, encoding="utf-8", errors="replace")
+    log.seek(0, 2)
+    started = time.monotonic()
+    page.click("button[data-action=confirm]")
+    version = before + 1
+    check(page.inner_text('[data-figure="control-applied"]') == f"change recorded as version {version}",
+          "the page does not say the change was recorded")
+    applied_after = None
+    seen = ""
+    while time.monotonic() - started < 5:
+        seen += log.read()
+        if any("controls applied" in line and re.search(rf"\bversion={version}(?!\d)", line) for line in seen.splitlines()):
+            applied_after = time.monotonic() - started
+            break
+        time.sleep(0.02)
+    check(applied_after is not None and applied_after <= 2.0,
+          f"the running consumer applied version {version} after {applied_after} s (limit 2 s)")
+    print(f"console: the consumer applied control version {version} {applied_after:.2f} s after the confirm click"
+          if applied_after is not None else "console: the consumer never logged the change")
+    by = sql(f"SELECT changed_by FROM control_changes WHERE version = {version}")
+    check(by == [[OPERATOR]], f"control_changes records {by} for version {version}, not {OPERATOR}")
+    page.goto(f"{URL}/")
+    check(figures(page, "control-history-by").get(str(version)) == OPERATOR, "the history on the page does not name the operator")
+    check(figures(page, "control").get("rate:cash_red_envelope") == "250000/s", "the switches panel does not show the new rate")
+    check(figures(page, "daemon-control-version").get("consumer-B-cash") == str(version),
+          "the consumer's scraped reward_control_version is not the new version")
+
+
 def main():
     started = time.monotonic()
     with sync_playwright() as playwright:
@@ -140,7 +181,7 @@ def main():
         page = context.new_page()
         # A step that throws (a missing element, a timeout) is one failure; the later steps still run.
         for step in (lambda: refused_without_a_session(context), lambda: sign_in(page), lambda: figures_match_the_stores(page),
-                     lambda: hostile_dead_letter_is_text(page)):
+                     lambda: hostile_dead_letter_is_text(page), lambda: switch_applied_by_a_running_consumer(page)):
             try:
                 step()
             except Exception as error:  # noqa: BLE001 - reported as a failed check

@@ -1,6 +1,7 @@
 import Foundation
 import RewardOps
 import RewardSettlement
+import RewardStores
 
 /// A source that could not be read: its panel says why, the rest of the page still shows.
 struct SourceFailure: Error, Sendable {
@@ -54,6 +55,13 @@ struct ReconciliationFigures: Sendable {
     var findings: [StoredFinding]
 }
 
+struct SwitchFigures: Sendable {
+    var state: ControlState
+    var history: [ControlChange]
+    /// Controls shown even at their defaults: every reward type's switch and every limited rate.
+    var keys: [ControlKey]
+}
+
 /// Everything the page shows, read at one moment.
 struct NightFigures: Sendable {
     var takenAt: Date
@@ -64,6 +72,7 @@ struct NightFigures: Sendable {
     var deadLetters: Figure<DeadLetterFigures>
     var budgets: Figure<[BudgetStatus]>
     var reconciliation: Figure<ReconciliationFigures>
+    var switches: Figure<SwitchFigures>
 }
 
 extension Result where Failure == SourceFailure {

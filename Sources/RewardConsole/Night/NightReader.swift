@@ -3,6 +3,7 @@ import MariaDB
 import RewardCore
 import RewardOps
 import RewardSettlement
+import RewardStores
 
 /// Reads the night's figures from their sources, each panel on its own so one source down
 /// leaves the others on the page. Lag and ETAs come from the same code `reward-admin lag` runs.
@@ -33,12 +34,24 @@ struct NightReader: Sendable {
             guard let run = try await store.latestRun() else { return ReconciliationFigures(run: nil, findings: []) }
             return ReconciliationFigures(run: run, findings: try await store.findings(runID: run.runID, limit: 50))
         }
-        let rates = await measured
         let configured = await limits
+        async let switches = Figure<SwitchFigures>.reading {
+            let store = ControlStore(pool: pool)
+            return SwitchFigures(state: try await store.state(), history: try await store.history(limit: 20),
+                                 keys: controlKeys((try? configured.get()) ?? RateLimitConfiguration()))
+        }
+        let rates = await measured
         return NightFigures(
             takenAt: Date(), lag: lagFigures(await lagRows, measured: rates, limits: configured),
             rates: rateFigures(measured: rates, limits: configured), consumers: await consumers, daemons: await daemons,
-            deadLetters: await deadLetters, budgets: await budgets, reconciliation: await reconciliation)
+            deadLetters: await deadLetters, budgets: await budgets, reconciliation: await reconciliation, switches: await switches)
+    }
+
+    /// Every reward type's switch, every limited type's and shared downstream's rate, withdrawals
+    /// and the wallet's reduced mode: the controls an operator may want on a festival night.
+    private func controlKeys(_ limits: RateLimitConfiguration) -> [ControlKey] {
+        sources.catalog.types.keys.map(ControlKey.rewardType) + limits.rates.keys.map(ControlKey.fleetRate)
+            + limits.sharedDownstreams.keys.map { .fleetRate("shared:\($0)") } + [.withdrawals, .walletReduced]
     }
 
     /// Every main lane topic of every cluster in the directory, split by type (sampled).

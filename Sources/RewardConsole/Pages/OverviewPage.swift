@@ -4,14 +4,16 @@ import RewardOps
 struct OverviewPage {
     let figures: NightFigures
     let session: OperatorSession
-    /// The switches panel, rendered by its own reader (the control store).
-    var switches: HTML = ""
+    /// The version a control change just recorded, for the switches panel's banner.
+    var applied: Int64?
 
     var html: HTML {
         let body: HTML = """
             <p class="quiet wide" style="grid-column:1/-1">read at <span data-figure="taken-at">\(Formatting.timestamp(figures.takenAt))</span> \
             · <a href="/">refresh</a></p>
-            \(switches)
+            \(PageLayout.panel("switches", "Switches", figures.switches, wide: true) { switches in
+                SwitchesPanel(state: switches.state, history: switches.history, keys: switches.keys, session: session, applied: applied).html
+            })
             \(PageLayout.panel("lag", "Lag and time to drain", figures.lag) { LagPanel(figures: $0).html })
             \(PageLayout.panel("rates", "Credits/s against the limit", figures.rates) { RatesPanel(figures: $0).html })
             <section id="consumers"><h2>Consumers and daemons</h2>\(ConsumersPanel(leases: figures.consumers, daemons: figures.daemons).html)</section>

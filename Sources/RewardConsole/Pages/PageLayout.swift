@@ -18,12 +18,12 @@ enum PageLayout {
     }
 
     /// A panel with a heading; `failure` replaces its body when its source could not be read.
-    static func panel<T>(_ id: String, _ title: String, _ figure: Figure<T>, _ body: (T) -> HTML) -> HTML {
+    static func panel<T>(_ id: String, _ title: String, _ figure: Figure<T>, wide: Bool = false, _ body: (T) -> HTML) -> HTML {
         let content: HTML = switch figure {
         case .success(let value): body(value)
         case .failure(let failure): "<p class=\"bad\" data-figure=\"unavailable\">unavailable: \(failure.message)</p>"
         }
-        return "<section id=\"\(id)\"><h2>\(title)</h2>\(content)</section>"
+        return "<section id=\"\(id)\"\(wide ? HTML(" class=\"wide\"") : HTML(""))><h2>\(title)</h2>\(content)</section>"
     }
 
     /// A table; `rows` are `<tr>` elements, and an empty table says so.
