@@ -23,7 +23,7 @@ struct NightReader: Sendable {
         async let deadLetters = Figure<DeadLetterFigures>.reading {
             let store = DeadLetterStore(pool: pool)
             var newest = DeadLetterFilter()
-            newest.limit = 15
+            newest.limit = 12
             newest.newestFirst = true
             newest.withPayload = false
             return DeadLetterFigures(byReason: try await store.countsByReason(), newest: try await store.list(newest))

@@ -16,7 +16,7 @@ struct ConsumersPanel {
         }
         let live = (try? leases.get())?.filter(\.isLive).count
         let daemonTable = PageLayout.table(
-            ["daemon", "metrics", "in flight", "paused", "parking blocked", "spool depth", "control version", "health"],
+            ["daemon", "in flight", "paused", "parking blocked", "spool depth", "control version", "health"],
             daemons.map(Self.row), empty: "no daemon metrics configured (console.daemons)")
         return """
             <p>live instances: <b data-figure="live-consumers" data-key="all">\(live.map { "\($0)" } ?? "?")</b></p>
@@ -47,7 +47,7 @@ struct ConsumersPanel {
             ?? (reading.isHealthy ? "<span class=\"ok\">ok</span>" : "<span class=\"warn\">paused or blocked</span>")
         let name = reading.daemon.name
         return .row([
-            .cell(name), .cell(reading.daemon.metricsURL), .cell(number(reading.inFlight), numeric: true),
+            "<td title=\"\(reading.daemon.metricsURL)\">\(name)</td>", .cell(number(reading.inFlight), numeric: true),
             .cell(number(reading.paused), numeric: true), .cell(number(reading.parkingBlocked), numeric: true),
             PageLayout.figure("daemon-spool", name, reading.spoolDepth.map(DaemonReading.whole) ?? "not reported"),
             PageLayout.figure("daemon-control-version", name, number(reading.controlVersion)), .cell(health),

@@ -17,9 +17,11 @@ struct OverviewPage {
             \(PageLayout.panel("lag", "Lag and time to drain", figures.lag) { LagPanel(figures: $0).html })
             \(PageLayout.panel("rates", "Credits/s against the limit", figures.rates) { RatesPanel(figures: $0).html })
             <section id="consumers"><h2>Consumers and daemons</h2>\(ConsumersPanel(leases: figures.consumers, daemons: figures.daemons).html)</section>
-            \(PageLayout.panel("dead-letters", "Dead letters", figures.deadLetters) { DeadLettersPanel(figures: $0).html })
             \(PageLayout.panel("budgets", "Budgets", figures.budgets) { BudgetsPanel(budgets: $0).html })
-            \(PageLayout.panel("reconciliation", "Last reconciliation", figures.reconciliation) { ReconciliationPanel(figures: $0).html })
+            \(PageLayout.panel("dead-letters", "Dead letters", figures.deadLetters, wide: true) { DeadLettersPanel(figures: $0).html })
+            \(PageLayout.panel("reconciliation", "Last reconciliation", figures.reconciliation, wide: true) {
+                ReconciliationPanel(figures: $0).html
+            })
             """
         return PageLayout.page(title: "Reward console", operatorBar: PageLayout.operatorBar(session), body)
     }

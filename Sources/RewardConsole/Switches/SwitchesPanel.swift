@@ -53,7 +53,10 @@ struct SwitchesPanel {
         let keyField: HTML = key.map { "<input type=\"hidden\" name=\"key\" value=\"\($0.description)\">" }
             ?? "<input name=\"key\" required maxlength=\"80\" placeholder=\"activity:fest-2027\" aria-label=\"control\">"
         let valueField: HTML = if let key, key.isSwitch {
-            "<select name=\"value\" aria-label=\"value\"><option>on</option><option>off</option><option>default</option></select>"
+            // The change an operator most likely wants comes first: the opposite of what is in force.
+            state.isOn(key)
+                ? "<select name=\"value\" aria-label=\"value\"><option>off</option><option>on</option><option>default</option></select>"
+                : "<select name=\"value\" aria-label=\"value\"><option>on</option><option>off</option><option>default</option></select>"
         } else {
             "<input name=\"value\" required maxlength=\"12\" size=\"9\" placeholder=\"on/off or n/s\" aria-label=\"value\">"
         }
