@@ -99,7 +99,9 @@ token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
 python3 -c 'import json, sys; json.dump({"operators": {"oncall-ana": sys.argv[2]}}, open(sys.argv[1], "w"))' "$work/operators.json" "$token"
 chmod 600 "$work/operators.json"
 console_port=$(free_port)
-export REWARD_CONSOLE_LAG_SAMPLE=2000
+# The browser script reads lag with the same sample, and rates over the same window; an hour, so
+# that no credit of this run leaves the window between the page's read and the script's.
+export REWARD_CONSOLE_LAG_SAMPLE=2000 REWARD_CONSOLE_CREDIT_WINDOW_SECONDS=3600
 REWARD_CONSOLE_OPERATORS_FILE=$work/operators.json REWARD_CONSOLE_DAEMONS="consumer-B-cash=http://127.0.0.1:$consumer_metrics/metrics" \
     without_inherited_fds "$bin/reward-console" --port "$console_port" >"$work/reward-console.log" 2>&1 &
 echo $! >"$work/reward-console.pid"

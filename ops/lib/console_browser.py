@@ -19,6 +19,7 @@ TOKEN = os.environ["CONSOLE_TOKEN"]
 ADMIN = os.environ["CONSOLE_ADMIN"]
 WORK = os.environ["CONSOLE_WORK"]
 SAMPLE = os.environ["REWARD_CONSOLE_LAG_SAMPLE"]
+WINDOW = os.environ["REWARD_CONSOLE_CREDIT_WINDOW_SECONDS"]
 HOSTILE_ID = os.environ["CONSOLE_HOSTILE_ID"]
 CONSUMER_LOG = os.environ["CONSOLE_CONSUMER_LOG"]
 SOCKET = os.environ["REWARD_TEST_MARIADB_SOCKET"]
@@ -86,7 +87,7 @@ def sign_in(page):
 
 def figures_match_the_stores(page):
     page.goto(f"{URL}/")
-    lag = admin_json("lag", "--by-type", "--sample", SAMPLE)
+    lag = admin_json("lag", "--by-type", "--sample", SAMPLE, "--window", WINDOW)
     totals = {}
     for row in lag["partitions"]:
         key = f'{row["cluster"]}/{row["lane"]}/{row["rewardType"]}'
