@@ -7,7 +7,7 @@
 CREATE TABLE control_head (
     id TINYINT NOT NULL PRIMARY KEY COMMENT 'always 1',
     version BIGINT NOT NULL COMMENT 'the last change; 0 before any'
-);
+) ENGINE = InnoDB COMMENT = 'shard key: none (control database)';
 INSERT INTO control_head (id, version) VALUES (1, 0);
 
 CREATE TABLE controls (
@@ -17,7 +17,7 @@ CREATE TABLE controls (
     changed_at DATETIME(3) NOT NULL,
     changed_by VARCHAR(64) NOT NULL,
     reason VARCHAR(500) NOT NULL
-);
+) ENGINE = InnoDB COMMENT = 'shard key: none (control database)';
 
 CREATE TABLE control_changes (
     version BIGINT NOT NULL PRIMARY KEY,
@@ -28,4 +28,4 @@ CREATE TABLE control_changes (
     changed_by VARCHAR(64) NOT NULL,
     reason VARCHAR(500) NOT NULL,
     KEY changes_by_name (name, version)
-);
+) ENGINE = InnoDB COMMENT = 'shard key: none (control database)';
