@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "reward-admin", targets: ["reward-admin"]),
         .executable(name: "reward-bench", targets: ["reward-bench"]),
         .executable(name: "reward-consumer", targets: ["reward-consumer"]),
+        .executable(name: "reward-console", targets: ["reward-console"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -375,6 +376,40 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        // The on-call's web page: the night's figures from the stores, Kafka and the daemons' metrics,
+        // dead letters with a replay preview, the switches; operators sign in.
+        .target(
+            name: "RewardConsole",
+            dependencies: [
+                "MariaDB", "RewardCore", "RewardOps", "RewardSettlement",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "reward-console",
+            dependencies: [
+                "MariaDB", "RewardConsole", "RewardCore", "RewardOps", "RewardRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RewardConsoleTests",
+            dependencies: ["MariaDB", "RewardConsole", "RewardCore", "RewardOps", "RewardTestKit",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

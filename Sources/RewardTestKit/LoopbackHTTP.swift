@@ -26,6 +26,16 @@ public enum LoopbackHTTP {
         /// Header names lowercased; a repeated header keeps its last value.
         public var headers: [String: String]
         public var body: [UInt8]
+        /// Every header line as sent, for headers that repeat (`Set-Cookie`).
+        public var headerLines: [String] = []
+
+        /// The values of every `name` header, in order (name compared without case).
+        public func values(_ name: String) -> [String] {
+            headerLines.compactMap { line in
+                guard let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == name.lowercased() else { return nil }
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
     }
 
     /// Sends `request` to 127.0.0.1:`port` and reads one answer (to its Content-Length, or until
@@ -80,7 +90,7 @@ public enum LoopbackHTTP {
         }
         var body = Array(bytes[(end + 4)...])
         if let length = headers["content-length"].flatMap({ Int($0) }), body.count > length { body = Array(body.prefix(length)) }
-        return RawAnswer(status: status, headers: headers, body: body)
+        return RawAnswer(status: status, headers: headers, body: body, headerLines: Array(lines.dropFirst()))
     }
 
     private static func connected(port: Int) throws -> Int32 {

@@ -40,6 +40,10 @@ public struct DeadLetterFilter: Sendable {
     /// `parked`, `replayed` or `discarded`; `nil` for any.
     public var state: String? = "parked"
     public var limit = 100
+    /// Newest first (what is arriving now) instead of oldest first.
+    public var newestFirst = false
+    /// Whether rows carry their payload (up to 1 MiB each); lists that show no payload leave it out.
+    public var withPayload = true
 
     public init() {}
 }
@@ -53,7 +57,8 @@ public struct DeadLetterStore: Sendable {
     public func list(_ filter: DeadLetterFilter) async throws -> [DeadLetter] {
         var query: SQLQuery = """
             SELECT dead_letter_id, cluster, topic, topic_partition, topic_offset, order_id, reward_type, reason_code, reason,
-                attempts, replay_count, state, first_failed_at, last_failed_at, last_replayed_at, last_replay_outcome, payload
+                attempts, replay_count, state, first_failed_at, last_failed_at, last_replayed_at, last_replay_outcome,
+                \(unescaped: filter.withPayload ? "payload" : "NULL AS payload")
             FROM dead_letters WHERE 1 = 1
             """
         if !filter.ids.isEmpty {
@@ -69,7 +74,8 @@ public struct DeadLetterStore: Sendable {
         if let type = filter.rewardType { query.append(" AND reward_type = \(type)") }
         if let since = filter.since { query.append(" AND first_failed_at >= \(since)") }
         if let until = filter.until { query.append(" AND first_failed_at < \(until)") }
-        query.append(" ORDER BY dead_letter_id LIMIT \(Int64(max(1, filter.limit)))")
+        query.append(sql: filter.newestFirst ? " ORDER BY dead_letter_id DESC" : " ORDER BY dead_letter_id")
+        query.append(" LIMIT \(Int64(max(1, filter.limit)))")
         return try await pool.query(query).map { row in
             DeadLetter(
                 id: try row.decode("dead_letter_id"), cluster: try row.decode("cluster"), topic: try row.decode("topic"),

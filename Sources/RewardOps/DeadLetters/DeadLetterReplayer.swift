@@ -34,31 +34,54 @@ public struct DeadLetterReplayer: Sendable {
         self.maximumReplays = maximumReplays
     }
 
+    /// What a replay would do with one dead letter, decided exactly as ``replay(_:)`` decides it.
+    public enum Decision: Sendable {
+        /// Replayed or discarded already: a replay skips it.
+        case notParked
+        /// Replayed `maximumReplays` times: left alone.
+        case atLimit
+        /// The payload is not an event we can read: counted, left parked.
+        case undecodable(EventDecodingError)
+        /// Its token does not verify for the grant: counted, left parked, never settled.
+        case refused(TokenError)
+        /// A genuine grant: it goes to the engine (a credited order answers already credited).
+        case settle(VerifiedGrant)
+    }
+
+    /// Decides one dead letter without touching any store: what a replay preview shows.
+    /// - Parameters:
+    ///   - letter: The dead letter with its payload.
+    ///   - keyRing: The ring its token must verify against.
+    ///   - maximumReplays: Replays after which it is left alone.
+    public static func decide(_ letter: DeadLetter, keyRing: TokenKeyRing, maximumReplays: Int) -> Decision {
+        guard letter.state == "parked" else { return .notParked }
+        guard letter.replayCount < maximumReplays else { return .atLimit }
+        let event: BonusEvent
+        do { event = try BonusEvent.decode(letter.payload) } catch { return .undecodable(error) }
+        // The payload is the lane record as the SDK produced it; expiry does not apply to a backlog.
+        do { return .settle(try keyRing.verify(event, activityFrom: .ourRecords, now: nil)) } catch { return .refused(error) }
+    }
+
     /// Replays the parked dead letters among `letters`.
     public func replay(_ letters: [DeadLetter]) async throws -> Result {
         var result = Result()
         var grants: [(DeadLetter, VerifiedGrant)] = []
-        for letter in letters where letter.state == "parked" {
-            guard letter.replayCount < maximumReplays else {
-                result.atLimit += 1
+        for letter in letters {
+            switch Self.decide(letter, keyRing: keyRing, maximumReplays: maximumReplays) {
+            case .notParked:
                 continue
-            }
-            let event: BonusEvent
-            do {
-                event = try BonusEvent.decode(letter.payload)
-            } catch {
+            case .atLimit:
+                result.atLimit += 1
+            case .undecodable(let error):
                 result.replayed += 1
                 result.undecodable += 1
                 try await store.recordReplay(id: letter.id, settled: false, outcome: "\(error.code.rawValue): \(error.message)")
-                continue
-            }
-            do {
-                // The payload is the lane record as the SDK produced it; expiry does not apply to a backlog.
-                grants.append((letter, try keyRing.verify(event, activityFrom: .ourRecords, now: nil)))
-            } catch {
+            case .refused(let error):
                 result.replayed += 1
                 result.tally.refuse(error)
                 try await store.recordReplay(id: letter.id, settled: false, outcome: "refused: \(error.code.rawValue): \(error.message)")
+            case .settle(let grant):
+                grants.append((letter, grant))
             }
         }
         let outcomes = await settler.settle(grants.map(\.1), source: .replay)

@@ -10,7 +10,10 @@ public enum Formatting {
     /// `45s`, `12m05s`, `3h02m`.
     public static func duration(seconds: Double) -> String {
         guard seconds.isFinite else { return "-" }
-        let total = Int(seconds.rounded(.up))
+        // Lag comes from the brokers and rates can be tiny: a quotient past a year is not a time
+        // anyone waits for, and past Int's range converting it would trap.
+        guard seconds < 365 * 86_400 else { return "over a year" }
+        let total = Int(max(0, seconds).rounded(.up))
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m\(String(format: "%02d", total % 60))s" }
         return "\(total / 3600)h\(String(format: "%02d", total % 3600 / 60))m"

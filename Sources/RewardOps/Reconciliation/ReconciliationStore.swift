@@ -1,9 +1,12 @@
 import Foundation
-import MariaDB
+public import MariaDB
 
-/// Writes runs and findings to `reconciliation_runs` and `reconciliation_findings`.
-struct ReconciliationStore: Sendable {
+/// Writes runs and findings to `reconciliation_runs` and `reconciliation_findings`, and reads
+/// them back (``latestRun()``, ``findings(runID:limit:)``).
+public struct ReconciliationStore: Sendable {
     let pool: MariaDBPool
+
+    public init(pool: MariaDBPool) { self.pool = pool }
 
     /// Records a finished run with its findings in one transaction; returns the run id.
     func record(_ report: ReconciliationReport) async throws -> Int64 {
