@@ -55,12 +55,8 @@ struct ScheduledReconcileService: Service {
             } catch {
                 logger.error("reconciliation cycle failed; retrying at the next one", metadata: ["error": "\(error)"])
             }
-            try? await gracefulShutdown(for: every)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
         }
-    }
-
-    private func gracefulShutdown(for interval: Duration) async throws {
-        try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
     }
 }
 
