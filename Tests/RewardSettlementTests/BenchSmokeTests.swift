@@ -103,10 +103,11 @@ struct BenchSmokeTests {
                             WHERE account = user_id AND currency = 'CNY' AND transfer_id LIKE 'credit:%') AS credited,
                            (SELECT CAST(COALESCE(SUM(balance), 0) AS SIGNED) FROM wallet_accounts WHERE currency = 'CNY') AS balance
                     """)[0]
-                let payouts = try books.decode("payouts", as: Int.self)
-                #expect(payouts > 0 && payouts == (try books.decode("paid", as: Int.self)), "payouts \(payouts)")
-                #expect(try books.decode("balance", as: Int64.self)
-                            == (try books.decode("credited", as: Int64.self)) - (try books.decode("paid_out", as: Int64.self)))
+                let (payouts, paid) = (try books.decode("payouts", as: Int.self), try books.decode("paid", as: Int.self))
+                #expect(payouts > 0 && payouts == paid, "\(payouts) payouts for \(paid) withdrawals paid out")
+                let (balance, credited, paidOut) = (try books.decode("balance", as: Int64.self), try books.decode("credited", as: Int64.self),
+                                                    try books.decode("paid_out", as: Int64.self))
+                #expect(balance == credited - paidOut, "balance \(balance), credited \(credited), paid out \(paidOut)")
             }
         }
     }
