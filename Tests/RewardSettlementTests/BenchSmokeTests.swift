@@ -59,7 +59,7 @@ struct BenchSmokeTests {
                 environment["REWARD_SDK_CATALOG"] = environment["REWARD_CATALOG_PATH"]
                 environment["REWARD_MODE"] = "development"
                 environment["REWARD_API_GATEWAY_KEY"] = "rain-smoke-gateway-key"
-                var consumers: [ChildProcess] = []
+                var consumers: [RewardTestKit.ChildProcess] = []
                 for cluster in ["A", "B"] {
                     for topic in ["reward-cash", "reward-goods"] {
                         consumers.append(try ConsumerProcess.start(cluster, topic, environment: environment))
@@ -69,7 +69,7 @@ struct BenchSmokeTests {
                 var apiEnvironment = environment
                 apiEnvironment["REWARD_SDK_SPOOL_DIRECTORY"] = directory.appendingPathComponent("api-spool").path
                 let port = try freeLoopbackPort()
-                let api = try ChildProcess("\(try TestEnvironment.binPath())/reward-api", ["--port", "\(port)"], environment: apiEnvironment)
+                let api = try RewardTestKit.ChildProcess("\(try TestEnvironment.binPath())/reward-api", ["--port", "\(port)"], environment: apiEnvironment)
                 try await eventually(.seconds(60), "reward-api ready") {
                     (try? await LoopbackHTTP.exchange(port: port, Array("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)))?
                         .status == 200
