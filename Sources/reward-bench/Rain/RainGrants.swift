@@ -36,8 +36,10 @@ final class RainGrants: Sendable {
         var latencies: Latencies
     }
 
-    /// Retries of a grant answered `not_durable`, beyond the plan's own.
-    static let notDurableRetries = 5
+    /// How long a client keeps retrying a grant answered `not_durable` (backoff 20 ms doubling to
+    /// 500 ms): until it gets an answer that says what happened. Giving up after a few tries left a
+    /// grant that landed anyway credited but never counted as granted (seen at 20,000 grants).
+    static let notDurableFor: Duration = .seconds(60)
 
     let plan: RainPlan
     let client: RewardClient
@@ -93,6 +95,7 @@ final class RainGrants: Sendable {
             else { continue }
             var accepted: RewardToken?
             var (attempt, attempts, notDurable) = (0, plan.isRetried(index) ? 2 : 1, 0)
+            let first = ContinuousClock.now
             while attempt < attempts {
                 let began = ContinuousClock.now
                 calls += 1
@@ -106,10 +109,10 @@ final class RainGrants: Sendable {
                     // `not_durable` may still land, so the grant is neither accepted nor refused: a
                     // client retries it with the same order id (Outcomes.md). Without this, a landed
                     // one is credited but never counted as granted, and the books differ.
-                    if error.code == .notDurable, accepted == nil, notDurable < Self.notDurableRetries {
-                        notDurable += 1
+                    if error.code == .notDurable, accepted == nil, ContinuousClock.now - first < Self.notDurableFor {
                         attempts = max(attempts, attempt + 2)
-                        try? await Task.sleep(for: .milliseconds(20))
+                        try? await Task.sleep(for: .milliseconds(min(500, 20 << min(notDurable, 5))))
+                        notDurable += 1
                     }
                 }
                 latencies.record(nanoseconds: GrantPhase.nanoseconds(ContinuousClock.now - began))

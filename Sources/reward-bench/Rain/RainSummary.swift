@@ -74,8 +74,8 @@ struct RainSummary {
         Swift.print("""
             wallet views during the rain: \(wallets.views.count), \(wallets.views.summary)
             pending shown by the first read right after the grant: \(wallets.checked - wallets.missedFirst) of \(wallets.checked) \
-            catches followed by a wallet read; the \(wallets.missedFirst) others showed after \(wallets.lateBy.summary); \
-            \(wallets.notShown) not shown within \(RainWallets.shownWithin), \(wallets.readErrors) reads failed
+            catches followed by a wallet read; \(wallets.missedFirst) missed, shown by a read sent \(wallets.lateBy.summary) after the \
+            grant; \(wallets.notShown) not shown by a read sent within \(RainWallets.shownWithin), \(wallets.readErrors) reads failed
             withdrawals during the rain: \(midRain.count), per try \(wallets.midRainLatencies.summary)
             withdrawals after the rain:  \(wallets.withdrawals.count - midRain.count), per try \(wallets.afterRainLatencies.summary)
             withdrawals paid out: \(paid.count) of \(wallets.withdrawals.count) \
