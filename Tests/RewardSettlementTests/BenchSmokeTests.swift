@@ -1,4 +1,6 @@
+import DownstreamSimulator
 import Foundation
+import MariaDB
 import RewardTestKit
 import Testing
 
@@ -44,5 +46,69 @@ struct BenchSmokeTests {
         #expect(line.hasSuffix(" 0 x 429"), "\(line)")
         let efficiency = line.firstMatch(of: /efficiency (\d+\.\d+)\)/).flatMap { Double($0.1) }
         #expect(efficiency.map { $0 > 0 && $0 <= 1.5 } == true, "\(line)")
+    }
+
+    @Test("reward-bench rain: a small whole-path rain, wallet reads and withdrawals through a real reward-api, balances its books")
+    func rainSmoke() async throws {
+        let harness = try LaneHarness()
+        try await SettlementFixture.with("bench_rain") { fixture in
+            let directory = try ConsumerProcess.temporaryDirectory()
+            try await withSimulator(knobs: SimulatorKnobs(capacityPerSlice: 1_000)) { _, simulatorPort in
+                var environment = try ConsumerProcess.environment(fixture: fixture, harness: harness, directory: directory,
+                                                                  rates: #"{ "rates": {} }"#, simulatorPort: simulatorPort)
+                environment["REWARD_SDK_CATALOG"] = environment["REWARD_CATALOG_PATH"]
+                environment["REWARD_MODE"] = "development"
+                environment["REWARD_API_GATEWAY_KEY"] = "rain-smoke-gateway-key"
+                var consumers: [RewardTestKit.ChildProcess] = []
+                for cluster in ["A", "B"] {
+                    for topic in ["reward-cash", "reward-goods"] {
+                        consumers.append(try ConsumerProcess.start(cluster, topic, environment: environment))
+                    }
+                }
+                // reward-api and the rain's SDK client each need a spool of their own (each locks its folder).
+                var apiEnvironment = environment
+                apiEnvironment["REWARD_SDK_SPOOL_DIRECTORY"] = directory.appendingPathComponent("api-spool").path
+                let port = try freeLoopbackPort()
+                let api = try RewardTestKit.ChildProcess("\(try TestEnvironment.binPath())/reward-api", ["--port", "\(port)"], environment: apiEnvironment)
+                try await eventually(.seconds(60), "reward-api ready") {
+                    (try? await LoopbackHTTP.exchange(port: port, Array("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)))?
+                        .status == 200
+                }
+                environment["REWARD_SDK_SPOOL_DIRECTORY"] = directory.appendingPathComponent("bench-spool").path
+                let result = try await runExecutable(
+                    "\(try TestEnvironment.binPath())/reward-bench",
+                    ["rain", "--grants", "400", "--users", "40", "--rounds", "4", "--callers", "8", "--api-url", "http://127.0.0.1:\(port)",
+                     "--wallet-readers", "50", "--withdraw-mid", "40", "--withdraw-after", "40", "--settle-timeout", "120"],
+                    environment: environment, directory: TestEnvironment.repositoryRoot)
+                api.send(signal: SIGTERM)
+                for consumer in consumers { consumer.send(signal: SIGTERM) }
+                _ = await api.waitForExit()
+                for consumer in consumers { _ = await consumer.waitForExit() }
+
+                #expect(result.status == 0, "\(result.output)\n\(result.errorOutput)")
+                let lines = result.output.split(separator: "\n").map(String.init)
+                #expect(lines.last?.hasPrefix("granted == credited: yes (400 grants") == true, "\(result.output)")
+                for rule in ["per user, credited − withdrawn = balance: yes", "every withdrawal debited and paid out exactly once: yes",
+                             "every granted order credited exactly once: yes (400 checked)"] {
+                    #expect(lines.contains { $0.contains(rule) }, "\(rule)\n\(result.output)")
+                }
+                let views = try #require(lines.first { $0.hasPrefix("wallet views during the rain: ") }, "\(result.output)")
+                #expect(!views.hasPrefix("wallet views during the rain: 0,"), "\(views)")
+
+                // The books again, here: money went out, and what is left is exactly what came in minus it.
+                let books = try await fixture.pool.query("""
+                    SELECT (SELECT COUNT(*) FROM payouts) AS payouts, (SELECT COUNT(*) FROM withdrawals WHERE state = 'paid_out') AS paid,
+                           (SELECT CAST(COALESCE(SUM(amount), 0) AS SIGNED) FROM payouts) AS paid_out,
+                           (SELECT CAST(COALESCE(SUM(amount), 0) AS SIGNED) FROM wallet_entries
+                            WHERE account = user_id AND currency = 'CNY' AND transfer_id LIKE 'credit:%') AS credited,
+                           (SELECT CAST(COALESCE(SUM(balance), 0) AS SIGNED) FROM wallet_accounts WHERE currency = 'CNY') AS balance
+                    """)[0]
+                let (payouts, paid) = (try books.decode("payouts", as: Int.self), try books.decode("paid", as: Int.self))
+                #expect(payouts > 0 && payouts == paid, "\(payouts) payouts for \(paid) withdrawals paid out")
+                let (balance, credited, paidOut) = (try books.decode("balance", as: Int64.self), try books.decode("credited", as: Int64.self),
+                                                    try books.decode("paid_out", as: Int64.self))
+                #expect(balance == credited - paidOut, "balance \(balance), credited \(credited), paid out \(paidOut)")
+            }
+        }
     }
 }

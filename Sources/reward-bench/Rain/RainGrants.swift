@@ -11,15 +11,19 @@ final class RainGrants: Sendable {
     struct Totals: Sendable {
         var count: [String: Int] = [:]
         var amount: [String: Int64] = [:]
+        /// Every accepted order id and its drop number, for the books check order by order.
+        var orders: [String: Int] = [:]
 
-        mutating func add(_ drop: RainPlan.Drop) {
+        mutating func add(_ drop: RainPlan.Drop, orderID: String) {
             count[drop.rewardType, default: 0] += 1
             amount[drop.rewardType, default: 0] += drop.amount
+            orders[orderID] = drop.index
         }
 
         mutating func merge(_ other: Totals) {
             count.merge(other.count, uniquingKeysWith: +)
             amount.merge(other.amount, uniquingKeysWith: +)
+            orders.merge(other.orders) { first, _ in first }
         }
     }
 
@@ -32,15 +36,23 @@ final class RainGrants: Sendable {
         var latencies: Latencies
     }
 
+    /// How long a client keeps retrying a grant answered `not_durable` (backoff 20 ms doubling to
+    /// 500 ms): until it gets an answer that says what happened. Giving up after a few tries left a
+    /// grant that landed anyway credited but never counted as granted (seen at 20,000 grants).
+    static let notDurableFor: Duration = .seconds(60)
+
     let plan: RainPlan
     let client: RewardClient
+    /// The users' wallet reads and withdrawals between catches; nil: catches only.
+    let wallets: RainWallets?
     private let next = Atomic<Int>(0)
     let granted = Atomic<Int>(0)
     let failed = Atomic<Int>(0)
 
-    init(plan: RainPlan, client: RewardClient) {
+    init(plan: RainPlan, client: RewardClient, wallets: RainWallets?) {
         self.plan = plan
         self.client = client
+        self.wallets = wallets
     }
 
     func run(callers: Int) async -> Result {
@@ -77,24 +89,39 @@ final class RainGrants: Sendable {
             let index = next.add(1, ordering: .relaxed).oldValue
             guard index < plan.drops else { break }
             let drop = plan.drop(index)
-            guard let facade = facades[drop.rewardType] else { continue }
-            var accepted = false
-            for attempt in 0..<(plan.isRetried(index) ? 2 : 1) {
+            guard let facade = facades[drop.rewardType],
+                  let orderID = try? RedEnvelopeRain.orderID(activityID: plan.activityID, round: drop.round, userID: drop.user.id,
+                                                              dropIndex: drop.index)
+            else { continue }
+            var accepted: RewardToken?
+            var (attempt, attempts, notDurable) = (0, plan.isRetried(index) ? 2 : 1, 0)
+            let first = ContinuousClock.now
+            while attempt < attempts {
                 let began = ContinuousClock.now
                 calls += 1
                 if attempt > 0 { retries += 1 }
                 do {
-                    _ = try await facade.grant(round: drop.round, user: drop.user, dropIndex: drop.index, amount: drop.amount,
-                                               extensions: ["round": String(drop.round)])
-                    accepted = true
+                    let token = try await facade.grant(round: drop.round, user: drop.user, dropIndex: drop.index, amount: drop.amount,
+                                                       extensions: ["round": String(drop.round)])
+                    if accepted == nil { accepted = token }
                 } catch {
                     failures[error.code.rawValue, default: 0] += 1
+                    // `not_durable` may still land, so the grant is neither accepted nor refused: a
+                    // client retries it with the same order id (Outcomes.md). Without this, a landed
+                    // one is credited but never counted as granted, and the books differ.
+                    if error.code == .notDurable, accepted == nil, ContinuousClock.now - first < Self.notDurableFor {
+                        attempts = max(attempts, attempt + 2)
+                        try? await Task.sleep(for: .milliseconds(min(500, 20 << min(notDurable, 5))))
+                        notDurable += 1
+                    }
                 }
                 latencies.record(nanoseconds: GrantPhase.nanoseconds(ContinuousClock.now - began))
+                attempt += 1
             }
-            if accepted {
-                totals.add(drop)
+            if let accepted {
+                totals.add(drop, orderID: orderID.rawValue)
                 granted.add(1, ordering: .relaxed)
+                await wallets?.caught(drop, orderID: orderID.rawValue, token: accepted.encoded)
             } else {
                 failed.add(1, ordering: .relaxed)
             }

@@ -11,6 +11,8 @@ struct RainPlan: Sendable {
         var index: Int
         var round: Int
         var user: User
+        /// The n of `user-<n>`.
+        var userNumber: Int
         var rewardType: String
         var amount: Int64
     }
@@ -30,10 +32,12 @@ struct RainPlan: Sendable {
     func drop(_ index: Int) -> Drop {
         let perRound = max(1, (drops + rounds - 1) / rounds)
         let userNumber = (index &* 7_919) % users
-        let user = User(id: "user-\(userNumber)", deviceID: "device-\(userNumber)", appID: "festival-app")
+        let user = User(id: Self.userID(userNumber), deviceID: "device-\(userNumber)", appID: "festival-app")
         let type = Self.type(forPercentile: index % 100)
-        return Drop(index: index, round: index / perRound, user: user, rewardType: type, amount: Self.amount(type: type, index: index))
+        return Drop(index: index, round: index / perRound, user: user, userNumber: userNumber, rewardType: type, amount: Self.amount(type: type, index: index))
     }
+
+    static func userID(_ number: Int) -> String { "user-\(number)" }
 
     func isRetried(_ index: Int) -> Bool {
         retryEvery > 0 && index % retryEvery == retryEvery - 1

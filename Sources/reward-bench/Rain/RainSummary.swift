@@ -13,8 +13,12 @@ struct RainSummary {
     let creditedClaims: Int
     let deadLetters: Int
     let units: [String: String]
+    /// What the users saw in their wallets and withdrew; nil when the rain only granted.
+    let wallets: RainWallets.Report?
+    let books: [RainBooks.Check]
 
-    /// Prints the summary; returns whether granted == credited for every reward type.
+    /// Prints the summary; returns whether granted == credited for every reward type and every
+    /// wallet, withdrawal and books check held.
     func print() -> Bool {
         let accepted = grants.accepted.count.values.reduce(0, +)
         let failed = grants.failures.values.reduce(0, +)
@@ -49,6 +53,7 @@ struct RainSummary {
         }
         Swift.print(Self.table(header: header, rows: rows))
         Swift.print("")
+        differences += printWallets() + printBooks()
         if differences.isEmpty {
             let totals = Dictionary(grouping: types) { units[$0] ?? "item" }
                 .map { unit, types in Self.format(types.reduce(0) { $0 + (grants.accepted.amount[$1] ?? 0) }, unit: unit) }
@@ -58,6 +63,44 @@ struct RainSummary {
         }
         Swift.print("granted == credited: no (\(differences.joined(separator: "; ")))")
         return false
+    }
+
+    /// The users' side: wallet views and withdrawals during and after the rain. Returns what failed.
+    private func printWallets() -> [String] {
+        guard let wallets else { return [] }
+        let paid = wallets.withdrawals.filter { $0.outcome == .paidOut }
+        let unpaid = wallets.withdrawals.filter { $0.outcome != .paidOut }
+        let midRain = wallets.withdrawals.filter(\.midRain)
+        Swift.print("""
+            wallet views during the rain: \(wallets.views.count), \(wallets.views.summary)
+            pending shown by the first read right after the grant: \(wallets.checked - wallets.missedFirst) of \(wallets.checked) \
+            catches followed by a wallet read; \(wallets.missedFirst) missed, shown by a read sent \(wallets.lateBy.summary) after the \
+            grant; \(wallets.notShown) not shown by a read sent within \(RainWallets.shownWithin), \(wallets.readErrors) reads failed
+            withdrawals during the rain: \(midRain.count), per try \(wallets.midRainLatencies.summary)
+            withdrawals after the rain:  \(wallets.withdrawals.count - midRain.count), per try \(wallets.afterRainLatencies.summary)
+            withdrawals paid out: \(paid.count) of \(wallets.withdrawals.count) \
+            (\(Self.format(paid.reduce(0) { $0 + $1.amount }, unit: "CNY")); \(wallets.withdrawals.reduce(0) { $0 + $1.retries }) retries)
+            """)
+        for example in wallets.examples { Swift.print("  \(example)") }
+        for withdrawal in unpaid.prefix(3) { Swift.print("  \(withdrawal.requestID): \(withdrawal.outcome)") }
+        var failed: [String] = []
+        if wallets.notShown + wallets.readErrors > 0 {
+            failed.append("\(wallets.notShown + wallets.readErrors) catches not shown in the wallet within \(RainWallets.shownWithin)")
+        }
+        if !unpaid.isEmpty { failed.append("\(unpaid.count) withdrawals not paid out") }
+        return failed
+    }
+
+    /// The books checked with SQL. Returns the rules that were broken.
+    private func printBooks() -> [String] {
+        guard !books.isEmpty else { return [] }
+        Swift.print("books (SQL on the stores):")
+        for check in books {
+            Swift.print("  \(check.name): \(check.violations == 0 ? "yes" : "NO, \(check.violations) violations") (\(check.checked) checked)")
+            for example in check.examples { Swift.print("    \(example)") }
+        }
+        Swift.print("")
+        return books.filter { $0.violations > 0 }.map { "books: \($0.name): \($0.violations) violations" }
     }
 
     /// Minor units as the currency shows them: CNY with two decimals, everything else whole.

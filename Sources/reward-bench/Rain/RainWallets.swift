@@ -1,0 +1,151 @@
+import Foundation
+import RewardWallet
+import Synchronization
+
+/// The rain's users between their catches: some open their wallet after each catch (the reward
+/// must show at once, pending or credited), some withdraw in the middle of the rain and some after
+/// it, presenting the cash tokens they were given. Everything goes over HTTP to reward-api.
+final class RainWallets: Sendable {
+    /// What the users saw and did, for the summary.
+    struct Report: Sendable {
+        var views = Latencies()
+        /// Catches followed by a wallet read; those the first read (right after the grant returned)
+        /// did not show; when the read that showed them was sent; those no read sent within
+        /// ``shownWithin`` showed.
+        var checked = 0
+        var missedFirst = 0
+        var lateBy = Latencies()
+        var notShown = 0
+        var readErrors = 0
+        /// A few of the misses and errors, to look up.
+        var examples: [String] = []
+        var midRainLatencies = Latencies()
+        var afterRainLatencies = Latencies()
+        var withdrawals: [RainWithdrawal.Result] = []
+    }
+
+    /// Cash tokens a withdrawing user holds and has not withdrawn yet.
+    private struct Holding {
+        var tokens: [PresentedToken] = []
+        var withdrewMidRain = false
+    }
+
+    /// The most tokens one withdrawal may present (openapi: `tokens.maxItems`).
+    static let maximumPresented = 200
+    /// A catch the first read missed is read again every 100 ms; not shown by then is a violation.
+    /// The SDK records tokens off the grant's path (batches gathered for 5 ms), so a read right
+    /// after the grant can come first; this bounds how long a user may see nothing.
+    static let shownWithin: Duration = .seconds(2)
+
+    let api: WalletAPIClient
+    let mix: RainUserMix
+    let activityID: String
+    let sceneID: String
+    let cashType: String
+    let currency: String
+    private let holdings = Mutex([Int: Holding]())
+    private let state = Mutex(Report())
+
+    init(api: WalletAPIClient, mix: RainUserMix, activityID: String, sceneID: String, cashType: String, currency: String) {
+        self.api = api
+        self.mix = mix
+        self.activityID = activityID
+        self.sceneID = sceneID
+        self.cashType = cashType
+        self.currency = currency
+    }
+
+    var report: Report { state.withLock { $0 } }
+
+    /// Called by the rain's caller right after `drop` was accepted with `token`.
+    func caught(_ drop: RainPlan.Drop, orderID: String, token: String) async {
+        let user = drop.userNumber
+        if drop.rewardType == cashType, mix.withdrawsMidRain(user) || mix.withdrawsAfterRain(user) {
+            let presented = PresentedToken(token: token, orderID: orderID, rewardType: drop.rewardType, amount: drop.amount,
+                                           activityID: activityID, sceneID: sceneID)
+            holdings.withLock { $0[user, default: Holding()].tokens.append(presented) }
+        }
+        if mix.readsWallet(user) { await checkShown(orderID, user: drop.user.id) }
+        if drop.round >= mix.midRound, mix.withdrawsMidRain(user) {
+            let tokens = holdings.withLock { holdings -> [PresentedToken]? in
+                guard holdings[user]?.withdrewMidRain == false else { return nil }
+                holdings[user]?.withdrewMidRain = true
+                return take(&holdings, user)
+            }
+            if let tokens, !tokens.isEmpty { await withdraw(user: user, tokens: tokens, midRain: true) }
+        }
+    }
+
+    /// The after-rain withdrawers take out everything they hold, `concurrency` at a time.
+    func withdrawAfterRain(concurrency: Int) async {
+        let batches = holdings.withLock { holdings in
+            holdings.keys.sorted().filter { mix.withdrawsAfterRain($0) }.map { ($0, take(&holdings, $0)) }.filter { !$0.1.isEmpty }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            var next = batches.makeIterator()
+            for _ in 0..<concurrency {
+                guard let batch = next.next() else { break }
+                group.addTask { await self.withdraw(user: batch.0, tokens: batch.1, midRain: false) }
+            }
+            for await _ in group {
+                guard let batch = next.next() else { continue }
+                group.addTask { await self.withdraw(user: batch.0, tokens: batch.1, midRain: false) }
+            }
+        }
+    }
+
+    /// The newest tokens a user holds, at most one withdrawal's worth; the rest wait for the next.
+    private func take(_ holdings: inout [Int: Holding], _ user: Int) -> [PresentedToken] {
+        guard var holding = holdings[user] else { return [] }
+        let taken = Array(holding.tokens.suffix(Self.maximumPresented))
+        holding.tokens.removeLast(taken.count)
+        holdings[user] = holding
+        return taken
+    }
+
+    private func checkShown(_ orderID: String, user: String) async {
+        let granted = ContinuousClock.now
+        state.withLock { $0.checked += 1 }
+        var first = true
+        // Only reads sent within `shownWithin` of the grant count: on a loaded machine one read can
+        // take seconds, and a reward found by a read sent later was not shown at once.
+        while ContinuousClock.now - granted < Self.shownWithin {
+            let began = ContinuousClock.now
+            let shown: Bool
+            do {
+                shown = try await api.wallet(user: user).shows(orderID)
+            } catch {
+                note({ $0.readErrors += 1 }, example: "wallet read failed: \(error)")
+                return
+            }
+            let took = GrantPhase.nanoseconds(ContinuousClock.now - began)
+            state.withLock { report in
+                report.views.record(nanoseconds: took)
+                if first, !shown { report.missedFirst += 1 }
+                if !first, shown { report.lateBy.record(nanoseconds: GrantPhase.nanoseconds(began - granted)) }
+            }
+            if shown { return }
+            first = false
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        note({ $0.notShown += 1 }, example: "\(orderID) not in \(user)'s wallet by a read sent within \(Self.shownWithin) of its grant")
+    }
+
+    private func note(_ change: (inout Report) -> Void, example: String) {
+        state.withLock { report in
+            change(&report)
+            if report.examples.count < 5 { report.examples.append(example) }
+        }
+    }
+
+    private func withdraw(user: Int, tokens: [PresentedToken], midRain: Bool) async {
+        let withdrawal = RainWithdrawal(user: RainPlan.userID(user), requestID: "wd-\(activityID)-\(user)-\(midRain ? "mid" : "after")", currency: currency,
+                                        tokens: tokens, midRain: midRain)
+        let result = await withdrawal.run(api) { nanoseconds in
+            state.withLock { report in
+                if midRain { report.midRainLatencies.record(nanoseconds: nanoseconds) } else { report.afterRainLatencies.record(nanoseconds: nanoseconds) }
+            }
+        }
+        state.withLock { $0.withdrawals.append(result) }
+    }
+}
