@@ -121,7 +121,7 @@ final class RainGrants: Sendable {
             if let accepted {
                 totals.add(drop, orderID: orderID.rawValue)
                 granted.add(1, ordering: .relaxed)
-                await wallets?.caught(drop, orderID: orderID.rawValue, token: accepted.encoded)
+                wallets?.caught(drop, orderID: orderID.rawValue, token: accepted.encoded)
             } else {
                 failed.add(1, ordering: .relaxed)
             }

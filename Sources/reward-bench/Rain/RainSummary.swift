@@ -73,9 +73,10 @@ struct RainSummary {
         let midRain = wallets.withdrawals.filter(\.midRain)
         Swift.print("""
             wallet views during the rain: \(wallets.views.count), \(wallets.views.summary)
-            pending shown by the first read right after the grant: \(wallets.checked - wallets.missedFirst) of \(wallets.checked) \
-            catches followed by a wallet read; \(wallets.missedFirst) missed, shown by a read sent \(wallets.lateBy.summary) after the \
+            pending shown by the first read after the grant (sent \(wallets.firstReadAfter.summary) after it): \
+            \(wallets.checked - wallets.missedFirst) of \(wallets.checked) catches followed by a wallet read; \(wallets.missedFirst) missed, shown by a read sent \(wallets.lateBy.summary) after the \
             grant; \(wallets.notShown) not shown by a read sent within \(RainWallets.shownWithin), \(wallets.readErrors) reads failed
+            user actions skipped (the bench's users' queue was full): \(wallets.skipped)
             withdrawals during the rain: \(midRain.count), per try \(wallets.midRainLatencies.summary)
             withdrawals after the rain:  \(wallets.withdrawals.count - midRain.count), per try \(wallets.afterRainLatencies.summary)
             withdrawals paid out: \(paid.count) of \(wallets.withdrawals.count) \
