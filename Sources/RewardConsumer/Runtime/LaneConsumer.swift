@@ -40,6 +40,7 @@ public final class LaneConsumer: Service, Sendable {
     private let lane: LaneServices
     private let workers: [String: RewardTypeWorker]
     private let parkingJobs: BoundedQueue<ParkingJob>
+    private let retryDue = RetryDueTimes()
 
     public init(consumer: KafkaConsumer, producer: KafkaProducer, topics: Topics, cluster: String, verifier: RecordVerifier,
                 engine: SettlementEngine, limiter: RewardRateLimiter, stores: ConsumerStores, settings: ConsumerSettings,
@@ -140,6 +141,7 @@ public final class LaneConsumer: Service, Sendable {
             case .partitionsRevoked(let partitions):
                 let points = lane.offsets.revoke(partitions)
                 lane.pauses.revoke(partitions)
+                retryDue.forget(partitions)
                 try? consumer.commitAsync(points)
             case .message(let message):
                 lane.metrics.consumed(topic: message.topic)
@@ -157,8 +159,9 @@ public final class LaneConsumer: Service, Sendable {
         let orderID = message.key.map { String(decoding: $0, as: UTF8.self) }
         let headers: ParkingHeaders.Parsed
         let (grant, type): (VerifiedGrant, RewardType)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
         do {
-            headers = try ParkingHeaders.read(message, nowMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+            headers = try ParkingHeaders.read(message, nowMilliseconds: now)
             (grant, type) = try verifier.verify(message.value)
         } catch {
             // A poison record: parked by the lane's parking workers, never a crash or a stall.
@@ -176,7 +179,9 @@ public final class LaneConsumer: Service, Sendable {
             grant: grant, rewardType: type, message: message, ticket: ticket, attempts: headers.attempts,
             retryTopicPasses: headers.retryPasses)
         if fromRetryTopic {
-            await deliverWhenDue(record, after: headers.retryDelayMilliseconds ?? 0, to: worker)
+            let wait = retryDue.wait(delay: headers.retryDelayMilliseconds ?? 0, timestamp: message.timestampMilliseconds,
+                                     partition: message.topicPartition, now: now)
+            await deliverWhenDue(record, after: wait, to: worker)
         } else if await !offerWithBackpressure(record, to: worker) {
             // This type stayed full: park its overflow so the other types behind it keep moving.
             lane.metrics.spilled(type: type.id)
