@@ -34,7 +34,8 @@ struct BenchSmokeTests {
                            "REWARD_CONFIG": ""]
         if let socket = server.unixSocket { environment["REWARD_DB_SOCKET"] = socket }
         let result = try await runExecutable(
-            "\(try TestEnvironment.binPath())/reward-bench", ["pace", "--seconds", "1", "--instances", "1", "--b-only", "--timeout", "120"],
+            "\(try TestEnvironment.binPath())/reward-bench", ["pace", "--seconds", "1", "--instances", "1", "--b-only", "--timeout", "120",
+                                                   "--overhead", "2000"],
             environment: environment, directory: TestEnvironment.repositoryRoot)
         #expect(result.status == 0, "\(result.output)\n\(result.errorOutput)")
         let line = try #require(result.output.split(separator: "\n").first { $0.contains("prize_partner: ") }.map(String.init),
@@ -46,6 +47,12 @@ struct BenchSmokeTests {
         #expect(line.hasSuffix(" 0 x 429"), "\(line)")
         let efficiency = line.firstMatch(of: /efficiency (\d+\.\d+)\)/).flatMap { Double($0.1) }
         #expect(efficiency.map { $0 > 0 && $0 <= 1.5 } == true, "\(line)")
+        // Consumer overhead: the fleet drained the unbound types, the engine settled as many, and the ratio is last.
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("overhead [A and B, 1 consumers per lane per cluster]: 2000 credited") }, "\(result.output)")
+        #expect(lines.contains { $0.hasPrefix("engine alone (this process, batches of 500, 8 at once): 2000 credited") }, "\(result.output)")
+        let ratio = lines.last?.firstMatch(of: /^ratio consumers\/engine: (\d+\.\d+)$/).flatMap { Double($0.1) }
+        #expect(ratio.map { $0 > 0 } == true, "\(result.output)")
     }
 
     @Test("reward-bench rain: a small whole-path rain, wallet reads and withdrawals through a real reward-api, balances its books")

@@ -25,7 +25,7 @@ struct PaceCommand: AsyncParsableCommand {
     @Option(help: "Backlog of each type, in seconds of its fleet rate.")
     var seconds = 8.0
 
-    @Option(help: "Reward types to drain (comma-separated); each needs a rate in --rates. Default: the partner type.")
+    @Option(help: "Reward types to drain (comma-separated); each needs a rate in --rates. Default: the partner type; empty: none (with --overhead).")
     var types = "prize_partner"
 
     @Option(help: "Consumer processes per lane per cluster.")
@@ -52,8 +52,15 @@ struct PaceCommand: AsyncParsableCommand {
     @Flag(help: "Only the scenario with the backlog on B alone.")
     var bOnly = false
 
+    @Option(help: ArgumentHelp(
+        "Consumer overhead: also drain this many events of types no limit binds (cash and coupons, half each, on A and B), "
+            + "and settle as many through the engine alone in this process; 0 skips it.",
+        discussion: "The last line is then consumers' credits/s against the engine's."))
+    var overhead = 0
+
     func validate() throws {
         guard seconds > 0, instances > 0, timeout > 0 else { throw ValidationError("--seconds, --instances and --timeout must be positive") }
+        guard (0...10_000_000).contains(overhead) else { throw ValidationError("--overhead: 0 to 10,000,000 events") }
     }
 
     func run() async throws {
@@ -73,15 +80,46 @@ struct PaceCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         print("pace: \(plan.map { "\($0.id) \(Int($0.rate))/s x \(seconds) s = \($0.backlog)" }.joined(separator: ", ")); "
               + "\(instances) consumers per lane per cluster; consumer logs in \(logs.path)")
-        try await BenchDatabase.with(migrations: migrations, maxConnections: 4, logger: logger) { database in
-            for (name, onClusters) in [("A and B", ["A", "B"]), ("B only", ["B"])] where !bOnly || name == "B only" {
+        try await BenchDatabase.with(migrations: migrations, maxConnections: overhead > 0 ? 26 : 4, logger: logger) { database in
+            for (name, onClusters) in [("A and B", ["A", "B"]), ("B only", ["B"])] where !plan.isEmpty && (!bOnly || name == "B only") {
                 let run = PaceRun(plan: plan, clusters: clusters, onClusters: onClusters, database: database, instances: instances,
                                   topicsDirectory: topicsDirectory, ratesPath: rates, catalogPath: catalog, logLevel: consumerLogLevel, logs: logs,
                                   logger: logger)
                 let results = try await run.measure(timeout: .seconds(timeout))
                 PaceReport.print(scenario: name, results)
             }
+            if overhead > 0 {
+                try await measureOverhead(database: database, rewardCatalog: rewardCatalog, clusters: clusters, logs: logs, logger: logger)
+            }
         }
+    }
+}
+
+extension PaceCommand {
+    /// The fleet drains `overhead` events of unbound types; then the engine alone settles as many.
+    private func measureOverhead(database: BenchDatabase, rewardCatalog: RewardCatalog, clusters: ClusterDirectory, logs: URL,
+                                 logger: Logger) async throws {
+        let plan = PaceOverhead.types.enumerated().map { index, type in
+            PaceType(id: type.id, lane: type.lane, rate: 1, backlog: overhead / 2 + (index == 0 ? overhead % 2 : 0), http: false)
+        }
+        let run = PaceRun(plan: plan, clusters: clusters, onClusters: ["A", "B"], database: database, instances: instances,
+                          topicsDirectory: topicsDirectory, ratesPath: rates, catalogPath: catalog, logLevel: consumerLogLevel, logs: logs,
+                          logger: logger)
+        let results = try await run.measure(timeout: .seconds(timeout))
+        let credited = results.map(\.credited).reduce(0, +)
+        let span = results.map(\.fromFirstCredit).max() ?? 0
+        let fleet = Double(credited) / max(0.001, span)
+        for result in results {
+            Swift.print(String(format: "  %@: %d credited in %.1f s from the first credit = %.0f credits/s", result.type.id, result.credited,
+                               result.fromFirstCredit, Double(result.credited) / max(0.001, result.fromFirstCredit)))
+        }
+        Swift.print(String(format: "overhead [A and B, %d consumers per lane per cluster]: %d credited in %.1f s = %.0f credits/s",
+                           instances, credited, span, fleet))
+        let engine = try await PaceOverhead(database: database, catalog: rewardCatalog, logger: logger).engineRate(count: overhead)
+        let engineRate = Double(engine.credited) / max(0.001, engine.seconds)
+        Swift.print(String(format: "engine alone (this process, batches of 500, 8 at once): %d credited in %.1f s = %.0f settlements/s",
+                           engine.credited, engine.seconds, engineRate))
+        Swift.print(String(format: "ratio consumers/engine: %.2f", engineRate > 0 ? fleet / engineRate : 0))
     }
 }
 
