@@ -14,12 +14,13 @@ struct PaceCommand: AsyncParsableCommand {
         discussion: """
             Needs the dev stack (ops/dev-up, then source .local/env): its clusters and MariaDB. Makes a fresh
             database, runs the partner ledger simulator in-process (429 beyond 110% of the partner's fleet rate
-            per 100 ms slice by arrival, as in ops/demo), produces rate x --seconds events per type, then starts --instances consumers
-            per lane on each cluster (reward-consumer, next to this binary) and waits until every event is
-            credited. Two scenarios: the backlog split over A and B, and on B only (A's consumers idle).
-            Per type: ideal time (backlog / fleet rate), actual time from the consumers' start and from the first
-            credit, efficiency = ideal / actual, the busiest 100 ms slice the partner saw (by the senders'
-            stamps) against its limit, and 429s. Efficiency from the start includes the consumers' group joins.
+            per 100 ms slice by arrival, as in ops/demo), starts --instances consumers per lane on each cluster
+            (reward-consumer, next to this binary), warms them up (a record into every partition, credited, twice),
+            then produces rate x --seconds events per type at once and waits until every event is credited. Two
+            scenarios: the backlog split over A and B, and on B only (A's consumers idle). Per type: ideal time
+            (backlog / fleet rate), actual time from the backlog's arrival and from the first credit, efficiency =
+            ideal / actual, the busiest 100 ms slice the partner saw (by the senders' stamps) against its limit,
+            and 429s.
             """)
 
     @Option(help: "Backlog of each type, in seconds of its fleet rate.")
