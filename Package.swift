@@ -235,6 +235,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A fixed number of grants or raw records, for an instruction counter (valgrind --tool=callgrind).
+        .executableTarget(
+            name: "reward-grant-cost",
+            dependencies: [
+                "Kafka",
+                "RewardCore",
+                "RewardOps",
+                "RewardSDK",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         // Test support: a child process that grants through the SDK, for the crash-and-replay test.
         .executableTarget(
             name: "reward-sdk-probe",

@@ -32,7 +32,11 @@ public enum GrantValidation {
         guard !value.isEmpty else { throw RewardError(code, "\(name) is required") }
         let bytes = value.utf8
         guard bytes.count <= maximum else { throw RewardError(code, "\(name) is longer than \(maximum) characters") }
-        for byte in bytes where !(isIdentifierByte(byte) || extra.contains(byte)) {
+        // Every grant checks seven identifiers: read a native string's bytes in place rather than
+        // through the UTF-8 view's iterator.
+        let valid = bytes.withContiguousStorageIfAvailable { $0.allSatisfy { isIdentifierByte($0) || extra.contains($0) } }
+            ?? bytes.allSatisfy { isIdentifierByte($0) || extra.contains($0) }
+        guard valid else {
             let allowed = extra.isEmpty ? "" : " and \(String(decoding: extra.sorted(), as: UTF8.self))"
             throw RewardError(code, "\(name) may contain only letters, digits, '-', '_', '.'\(allowed)")
         }
@@ -47,7 +51,9 @@ public enum GrantValidation {
     static func printable(_ value: String, _ name: String, _ code: RewardError.Code, maximum: Int) throws(RewardError) {
         guard !value.isEmpty else { throw RewardError(code, "\(name) is required") }
         guard value.utf8.count <= maximum else { throw RewardError(code, "\(name) is longer than \(maximum) bytes") }
-        guard value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        let printable = value.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 > 0x20 && $0 < 0x7F } }
+            ?? value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        guard printable else {
             throw RewardError(code, "\(name) may contain only printable ASCII without spaces")
         }
     }

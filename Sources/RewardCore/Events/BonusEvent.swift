@@ -52,9 +52,15 @@ public struct BonusEvent: Sendable, Hashable {
         writer.string(token)
         writer.uint8(lane == .cash ? 0 : 1)
         writer.uvarint(UInt64(bonus.extensions.count))
-        for (key, value) in bonus.extensions.sorted(by: { $0.key < $1.key }) {
+        if bonus.extensions.count == 1, let (key, value) = bonus.extensions.first {
+            // The usual case: one entry needs no sorted copy of the dictionary.
             writer.string(key)
             writer.string(value)
+        } else {
+            for (key, value) in bonus.extensions.sorted(by: { $0.key < $1.key }) {
+                writer.string(key)
+                writer.string(value)
+            }
         }
         writer.string(grantedBy ?? "")
         return writer.bytes

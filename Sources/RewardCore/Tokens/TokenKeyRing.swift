@@ -14,6 +14,9 @@ public struct TokenKeyRing: Sendable {
     /// One HMAC per key and version, already keyed and fed the version's domain-separation prefix:
     /// minting copies it instead of deriving the inner and outer pads again for every token.
     private let macs: [UInt8: [RewardToken.Version: PreparedHMAC]]
+    /// The current key's MACs, so minting does no dictionary lookups.
+    private let currentV1: PreparedHMAC
+    private let currentV2: PreparedHMAC
     /// Ids of keys that are published in this repository (development and test keys).
     public let publishedKeyIDs: [UInt8]
     /// A short fingerprint per key (8 hex digits of a domain-separated SHA-256), so operators can
@@ -38,6 +41,9 @@ public struct TokenKeyRing: Sendable {
         self.macs = keys.mapValues { key in
             Dictionary(uniqueKeysWithValues: RewardToken.Version.allCases.map { ($0, PreparedHMAC(key: key, prefix: Self.domain($0))) })
         }
+        // The guard above made sure the current key is in `keys`.
+        self.currentV1 = macs[currentKeyID]![.v1]!
+        self.currentV2 = macs[currentKeyID]![.v2]!
         self.publishedKeyIDs = keys.filter { PublishedKeys.contains($0.value) }.keys.sorted()
         self.fingerprints = keys.mapValues(PublishedKeys.fingerprint)
         self.currentKeyID = currentKeyID
@@ -58,9 +64,12 @@ public struct TokenKeyRing: Sendable {
         header.uint32(issued)
         header.uint32(expires)
         header.int64(amount)
-        // The current key's MACs exist: init refuses a ring without it.
+        let mac = switch mintVersion {
+        case .v1: currentV1
+        case .v2: currentV2
+        }
         var bytes = header.bytes
-        bytes += Self.tag(mac: macs[currentKeyID]![mintVersion]!, version: mintVersion, header: header.bytes,
+        bytes += Self.tag(mac: mac, version: mintVersion, header: header.bytes,
                           subject: TokenSubject(orderID: orderID, userID: userID, rewardType: rewardType, activityID: activityID))
         return RewardToken(bytes: bytes, version: mintVersion)
     }

@@ -41,6 +41,9 @@ final class GrantDelivery: Expirable {
 
     private struct State {
         var continuation: UnsafeContinuation<Outcome, Never>?
+        /// The scheduler holds this delivery for its hedge delay; the budget's end is scheduled
+        /// only when that passes with work left (most grants are acknowledged before it).
+        var hedgeDue = false
         var attempts: [Attempt] = []
         var inFlight = 0
         var tried: UInt64 = 0
@@ -83,20 +86,30 @@ final class GrantDelivery: Expirable {
         context.hedges.grantStarted()
         send(permit)
         let hedgeAt = now &+ context.latency.hedgeDelay(cluster: permit.cluster, now: now)
-        if hedgeAt < budgetEnd { context.scheduler.schedule(self, deadline: hedgeAt) }
-        context.scheduler.schedule(self, deadline: budgetEnd)
+        // One scheduler entry per grant: the budget's end is scheduled when the hedge delay passes.
+        if hedgeAt < budgetEnd {
+            state.withLock { $0.hedgeDue = true }
+            context.scheduler.schedule(self, deadline: hedgeAt)
+        } else {
+            context.scheduler.schedule(self, deadline: budgetEnd)
+        }
     }
 
     /// The hedge delay or the budget ran out (whichever this call is for).
     func expire() {
-        if MonotonicClock.now() &+ DeadlineScheduler.resolution >= budgetEnd {
-            budgetSpent()
-        } else if isOpen, context.hedges.take() {
-            hedge()
+        let (hedgeDue, open, unreported) = state.withLock { state in
+            defer { state.hedgeDue = false }
+            return (state.hedgeDue, state.continuation != nil, state.attempts.contains { !$0.reported })
         }
+        guard hedgeDue, MonotonicClock.now() &+ DeadlineScheduler.resolution < budgetEnd else {
+            budgetSpent()
+            return
+        }
+        if open, context.hedges.take() { hedge() }
+        // An attempt still out at the budget's end counts as a miss against its cluster, also
+        // when another cluster already answered the grant.
+        if open || unreported { context.scheduler.schedule(self, deadline: budgetEnd) }
     }
-
-    private var isOpen: Bool { state.withLock { $0.continuation != nil } }
 
     /// Sends to a cluster not tried yet, if the router admits one.
     private func hedge() {
