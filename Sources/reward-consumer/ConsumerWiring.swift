@@ -42,7 +42,10 @@ struct ConsumerWiring: Sendable {
 
         let catalog = try RewardCatalog.load(from: config.string(forKey: "catalog.path", default: "ops/config/reward-types.json"))
         let keyRing = try TokenKeyRing(config: config)
-        let database = MariaDBConfiguration(config: config.scoped(to: "db"))
+        var database = MariaDBConfiguration(config: config.scoped(to: "db"))
+        // Settlement runs at READ COMMITTED; set once per connection, not per transaction (a
+        // batch's three transactions each paid a `SET TRANSACTION` round trip).
+        if database.transactionIsolation == nil { database.transactionIsolation = .readCommitted }
         let pool = MariaDBPool(configuration: database, logger: logger)
         self.pool = pool
         // The rate lease heartbeat gets a connection of its own: queued behind settlement batches
