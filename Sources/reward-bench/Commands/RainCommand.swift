@@ -128,6 +128,7 @@ struct RainCommand: AsyncParsableCommand {
         let result = await rain.run(callers: callers)
         granting.cancel()
         await wallets?.finishActions()
+        await wallets?.recheckUnshown(concurrency: 32)
         // Grants that missed their delivery deadline sit in the local spool; shutdown() only
         // promises they are durable there. Replay them now, while the clusters are up, rather than
         // leave them for the next process to start.

@@ -75,8 +75,8 @@ struct RainSummary {
             wallet views during the rain: \(wallets.views.count), \(wallets.views.summary)
             pending shown by the first read after the grant (sent \(wallets.firstReadAfter.summary) after it): \
             \(wallets.checked - wallets.missedFirst) of \(wallets.checked) catches followed by a wallet read; \(wallets.missedFirst) missed, shown by a read sent \(wallets.lateBy.summary) after the \
-            grant; \(wallets.shownLate) first shown by a read sent later than \(RainWallets.shownWithin) (the target), \
-            \(wallets.notShown) never shown within \(RainWallets.visibleWithin), \(wallets.readErrors) reads failed
+            grant; \(wallets.shownLate) not shown by a read sent within \(RainWallets.shownWithin) (the target), of which \
+            \(wallets.notShown) not shown by a read after the rain either, \(wallets.readErrors) reads failed
             user actions skipped (the bench's users' queue was full): \(wallets.skipped)
             withdrawals during the rain: \(midRain.count), per try \(wallets.midRainLatencies.summary)
             withdrawals after the rain:  \(wallets.withdrawals.count - midRain.count), per try \(wallets.afterRainLatencies.summary)
@@ -87,7 +87,7 @@ struct RainSummary {
         for withdrawal in unpaid.prefix(3) { Swift.print("  \(withdrawal.requestID): \(withdrawal.outcome)") }
         var failed: [String] = []
         if wallets.notShown + wallets.readErrors > 0 {
-            failed.append("\(wallets.notShown + wallets.readErrors) catches not shown in the wallet within \(RainWallets.visibleWithin)")
+            failed.append("\(wallets.notShown + wallets.readErrors) catches not shown in the wallet, even after the rain")
         }
         if !unpaid.isEmpty { failed.append("\(unpaid.count) withdrawals not paid out") }
         return failed
