@@ -23,6 +23,8 @@ public enum ParkingHeaders {
     public static let maximumAttempts: Int64 = 10_000
     public static let maximumRetryPasses: Int64 = 1_000
     public static let maximumRetryDelayMilliseconds: Int64 = 3_600_000
+    /// A time from outside in milliseconds since the epoch: up to year 9999, never negative.
+    public static let plausibleEpochMilliseconds: ClosedRange<Int64> = 0...253_402_300_799_999
 
     /// What the lane acts on, checked.
     public struct Parsed: Sendable, Equatable {
@@ -49,7 +51,7 @@ public enum ParkingHeaders {
         parsed.retryPasses = Int(try number(retryPasses, in: message, range: 0...maximumRetryPasses) ?? 0)
         if let delay = try number(retryDelay, in: message, range: 0...maximumRetryDelayMilliseconds) {
             parsed.retryDelayMilliseconds = delay
-        } else if let due = try number(notBefore, in: message, range: 0...253_402_300_799_999) {  // up to year 9999
+        } else if let due = try number(notBefore, in: message, range: plausibleEpochMilliseconds) {
             // Both operands are bounded, so the difference cannot overflow; the wait is capped.
             parsed.retryDelayMilliseconds = min(max(0, due - nowMilliseconds), maximumRetryDelayMilliseconds)
         }

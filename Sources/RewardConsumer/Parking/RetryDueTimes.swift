@@ -17,8 +17,8 @@ import Synchronization
 final class RetryDueTimes: Sendable {
     /// How long a learned offset is trusted before it is measured anew.
     static let memory: Int64 = 60_000
-    /// Timestamps outside this range (milliseconds since the epoch, up to year 9999) are ignored.
-    static let plausible: ClosedRange<Int64> = 0...253_402_300_799_999
+    /// Timestamps outside it are ignored (the whole delay is waited).
+    private static let plausible = ParkingHeaders.plausibleEpochMilliseconds
 
     private struct Learned {
         var offset: Int64
