@@ -32,11 +32,7 @@ public enum GrantValidation {
         guard !value.isEmpty else { throw RewardError(code, "\(name) is required") }
         let bytes = value.utf8
         guard bytes.count <= maximum else { throw RewardError(code, "\(name) is longer than \(maximum) characters") }
-        // Every grant checks seven identifiers: read a native string's bytes in place rather than
-        // through the UTF-8 view's iterator.
-        let valid = bytes.withContiguousStorageIfAvailable { $0.allSatisfy { isIdentifierByte($0) || extra.contains($0) } }
-            ?? bytes.allSatisfy { isIdentifierByte($0) || extra.contains($0) }
-        guard valid else {
+        guard allBytes(of: value, { isIdentifierByte($0) || extra.contains($0) }) else {
             let allowed = extra.isEmpty ? "" : " and \(String(decoding: extra.sorted(), as: UTF8.self))"
             throw RewardError(code, "\(name) may contain only letters, digits, '-', '_', '.'\(allowed)")
         }
@@ -51,11 +47,15 @@ public enum GrantValidation {
     static func printable(_ value: String, _ name: String, _ code: RewardError.Code, maximum: Int) throws(RewardError) {
         guard !value.isEmpty else { throw RewardError(code, "\(name) is required") }
         guard value.utf8.count <= maximum else { throw RewardError(code, "\(name) is longer than \(maximum) bytes") }
-        let printable = value.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 > 0x20 && $0 < 0x7F } }
-            ?? value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
-        guard printable else {
+        guard allBytes(of: value, { $0 > 0x20 && $0 < 0x7F }) else {
             throw RewardError(code, "\(name) may contain only printable ASCII without spaces")
         }
+    }
+
+    /// Whether every UTF-8 byte of `value` is allowed. Every grant checks seven identifiers, so a
+    /// native string's bytes are read in place rather than through the UTF-8 view's iterator.
+    private static func allBytes(of value: String, _ allowed: (UInt8) -> Bool) -> Bool {
+        value.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(allowed) } ?? value.utf8.allSatisfy(allowed)
     }
 
     static func extensions(_ extensions: [String: String]) throws(RewardError) {
