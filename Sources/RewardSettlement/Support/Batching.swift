@@ -27,7 +27,7 @@ func shardedChunks<Item>(
 }
 
 /// Runs `body` for every element with at most `limit` running at once; results in input order.
-func concurrentMap<Element: Sendable, Result: Sendable>(
+public func concurrentMap<Element: Sendable, Result: Sendable>(
     _ elements: [Element], limit: Int, _ body: @escaping @Sendable (Element) async -> Result
 ) async -> [Result] {
     if elements.count == 1 { return [await body(elements[0])] }

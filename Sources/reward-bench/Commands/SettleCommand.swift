@@ -173,6 +173,6 @@ struct SettleCommand: AsyncParsableCommand {
             return try await group.reduce(0, +)
         }
         let elapsed = ContinuousClock.now - started
-        return (total, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return (total, GrantPhase.seconds(elapsed))
     }
 }

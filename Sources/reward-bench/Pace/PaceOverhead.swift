@@ -56,6 +56,6 @@ struct PaceOverhead {
             return await group.reduce(0, +)
         }
         let elapsed = ContinuousClock.now - started
-        return (credited, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return (credited, GrantPhase.seconds(elapsed))
     }
 }

@@ -76,7 +76,7 @@ final class RainGrants: Sendable {
         }
         let elapsed = ContinuousClock.now - start
         return Result(accepted: parts.0, calls: parts.1, retries: parts.2, failures: parts.3,
-                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                      seconds: GrantPhase.seconds(elapsed),
                       latencies: parts.4)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RewardSettlement
 import RewardWallet
 import Synchronization
 
@@ -140,16 +141,8 @@ final class RainWallets: Sendable {
         let batches = holdings.withLock { holdings in
             holdings.keys.sorted().filter { mix.withdrawsAfterRain($0) }.map { ($0, take(&holdings, $0)) }.filter { !$0.1.isEmpty }
         }
-        await withTaskGroup(of: Void.self) { group in
-            var next = batches.makeIterator()
-            for _ in 0..<concurrency {
-                guard let batch = next.next() else { break }
-                group.addTask { await self.withdraw(user: batch.0, tokens: batch.1, midRain: false) }
-            }
-            for await _ in group {
-                guard let batch = next.next() else { continue }
-                group.addTask { await self.withdraw(user: batch.0, tokens: batch.1, midRain: false) }
-            }
+        _ = await concurrentMap(batches, limit: concurrency) { user, tokens in
+            await self.withdraw(user: user, tokens: tokens, midRain: false)
         }
     }
 
@@ -195,21 +188,13 @@ final class RainWallets: Sendable {
     /// `concurrency` users at a time; one that does not was lost by the wallet view.
     func recheckUnshown(concurrency: Int) async {
         let pending = unshown.withLock { $0 }
-        await withTaskGroup(of: Void.self) { group in
-            var next = pending.makeIterator()
-            func add(_ group: inout TaskGroup<Void>) {
-                guard let (orderID, user) = next.next() else { return }
-                group.addTask {
-                    do {
-                        if try await self.api.wallet(user: user).shows(orderID) { return }
-                        self.note({ $0.notShown += 1 }, example: "\(orderID) not in \(user)'s wallet after the rain")
-                    } catch {
-                        self.note({ $0.readErrors += 1 }, example: "wallet read failed: \(error)")
-                    }
-                }
+        _ = await concurrentMap(pending, limit: concurrency) { orderID, user in
+            do {
+                if try await self.api.wallet(user: user).shows(orderID) { return }
+                self.note({ $0.notShown += 1 }, example: "\(orderID) not in \(user)'s wallet after the rain")
+            } catch {
+                self.note({ $0.readErrors += 1 }, example: "wallet read failed: \(error)")
             }
-            for _ in 0..<max(1, concurrency) { add(&group) }
-            for await _ in group { add(&group) }
         }
     }
 

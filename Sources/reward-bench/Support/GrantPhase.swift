@@ -70,8 +70,12 @@ struct GrantPhase {
             return total
         }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = Self.seconds(elapsed)
         return Result(count: parts.0, failures: parts.1, seconds: seconds, latencies: parts.2, serviceLatencies: parts.3)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {

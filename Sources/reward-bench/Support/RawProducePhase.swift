@@ -64,7 +64,7 @@ struct RawProducePhase {
                     usleep(100)
                 }
                 let elapsed = ContinuousClock.now - start
-                continuation.resume(returning: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                continuation.resume(returning: GrantPhase.seconds(elapsed))
             }
             thread.name = "bench-raw-producer"
             thread.start()
