@@ -1,4 +1,5 @@
 public import Kafka
+public import Logging
 public import RewardCore
 
 /// What `topics apply` needs from a cluster: read its topics, create missing ones.
@@ -53,5 +54,18 @@ public struct MockTopicAdministration: TopicAdministration {
     public func create(_ definition: TopicDefinition) async throws {
         try await control.createTopic(cluster: cluster.rawValue, topic: definition.name,
                                       partitions: definition.partitions, replicationFactor: definition.replicationFactor)
+    }
+}
+
+extension ClusterDirectory {
+    /// The administration of one cluster: through the dev host's control channel when the
+    /// directory names one (a mock cluster), else the admin API.
+    public func topicAdministration(_ cluster: ClusterName, logger: Logger) throws -> any TopicAdministration {
+        let entry = try entry(cluster)
+        let admin = try KafkaAdmin(bootstrapServers: entry.bootstrapServerList, logger: logger)
+        if let control = entry.control {
+            return MockTopicAdministration(admin: admin, control: try KafkaMockControlClient(address: control), cluster: cluster)
+        }
+        return KafkaTopicAdministration(admin: admin)
     }
 }

@@ -28,7 +28,7 @@ struct TopicsCommand: AsyncParsableCommand {
             let context = try await CommandContext.make()
             let name = ClusterName(rawValue: cluster)
             let definitions = try TopicDefinition.load(directory: directory, cluster: name)
-            let administration = try context.topicAdministration(name, directory: try context.clusterDirectory(clustersFile))
+            let administration = try context.clusterDirectory(clustersFile).topicAdministration(name, logger: context.logger)
             let items = try await TopicApplier(administration: administration).apply(definitions, dryRun: dryRun)
             var differing = 0
             for item in items {

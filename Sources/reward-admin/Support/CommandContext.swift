@@ -23,13 +23,4 @@ struct CommandContext {
     func clusterDirectory(_ path: String?) throws -> ClusterDirectory {
         try ClusterDirectory.load(from: path ?? config.string(forKey: "kafka.clusters", default: ClusterDirectory.defaultPath))
     }
-
-    func topicAdministration(_ cluster: ClusterName, directory: ClusterDirectory) throws -> any TopicAdministration {
-        let entry = try directory.entry(cluster)
-        let admin = try KafkaAdmin(bootstrapServers: entry.bootstrapServerList, logger: logger)
-        if let control = entry.control {
-            return MockTopicAdministration(admin: admin, control: try KafkaMockControlClient(address: control), cluster: cluster)
-        }
-        return KafkaTopicAdministration(admin: admin)
-    }
 }

@@ -64,6 +64,7 @@ struct PaceRun {
         var (start, done) = ("", 0)
         // Whatever fails once consumers run, they are stopped: a failed run left four spinning.
         do {
+            try await applyTopics()
             for cluster in ["A", "B"] {
                 for lane in Set(plan.map(\.lane)).sorted(by: { $0.rawValue < $1.rawValue }) {
                     let definitions = try TopicDefinition.load(directory: topicsDirectory, cluster: ClusterName(rawValue: cluster))
@@ -77,7 +78,7 @@ struct PaceRun {
             // A festival night's fleet is running when the backlog builds: the group joins are not part
             // of draining it (they cost ~3 s here, and the efficiency from start used to include them).
             try await warmUp(runID: runID, keyRing: keyRing, timeout: timeout)
-            let backlog = makeBacklog(runID: runID, keyRing: keyRing)
+            let backlog = try makeBacklog(runID: runID, keyRing: keyRing)
             try await recordTokens(backlog.flatMap(\.events))
             start = try await database.pool.query("SELECT DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f') AS now")[0].decode("now", as: String.self)
             for (cluster, events) in backlog {
@@ -126,19 +127,25 @@ struct PaceRun {
     /// first round was credited is over too.
     private func warmUp(runID: String, keyRing: TokenKeyRing, timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
+        // One type per lane topic warms every partition the cluster has; looked up once, used each round.
+        var targets: [(cluster: String, topic: String, type: PaceType, partitions: [Int32])] = []
+        for cluster in ["A", "B"] {
+            let definitions = try TopicDefinition.load(directory: topicsDirectory, cluster: ClusterName(rawValue: cluster))
+            for type in plan {
+                guard let topic = TopicDefinition.find(definitions, lane: type.lane, role: .main)?.name,
+                      !targets.contains(where: { $0.cluster == cluster && $0.topic == topic }) else { continue }
+                targets.append((cluster, topic, type, try await partitions(of: topic, on: cluster)))
+            }
+        }
         for round in 0..<2 {
             var sent = 0
             for cluster in ["A", "B"] {
-                let definitions = try TopicDefinition.load(directory: topicsDirectory, cluster: ClusterName(rawValue: cluster))
-                var messages: [KafkaProducerMessage] = []
-                for type in plan {
-                    guard let topic = TopicDefinition.find(definitions, lane: type.lane, role: .main)?.name,
-                          !messages.contains(where: { $0.topic == topic }) else { continue }
-                    for partition in try await partitions(of: topic, on: cluster) {
-                        let event = BenchGrant.event(keyRing, order: "warm-\(runID)-\(round)-\(cluster)-\(topic)-\(partition)",
-                                                     user: "warm-u\(partition)", type: type.id, amount: 1, lane: type.lane,
+                let messages = targets.filter { $0.cluster == cluster }.flatMap { target in
+                    target.partitions.map { partition in
+                        let event = BenchGrant.event(keyRing, order: "warm-\(runID)-\(round)-\(cluster)-\(target.topic)-\(partition)",
+                                                     user: "warm-u\(partition)", type: target.type.id, amount: 1, lane: target.type.lane,
                                                      activity: Activity(id: "pace-warm", sceneID: "warm"))
-                        messages.append(KafkaProducerMessage(topic: topic, partition: partition, key: event.key, value: event.encoded()))
+                        return KafkaProducerMessage(topic: target.topic, partition: partition, key: event.key, value: event.encoded())
                     }
                 }
                 try await produce(messages, to: cluster)
@@ -156,6 +163,16 @@ struct PaceRun {
         }
     }
 
+    /// Creates the lane topics `topics/` declares where a cluster lacks them (ops/dev-up applies
+    /// them; a test's clusters may not have them yet), as `reward-admin topics apply` does.
+    private func applyTopics() async throws {
+        for cluster in ["A", "B"] {
+            let name = ClusterName(rawValue: cluster)
+            let definitions = try TopicDefinition.load(directory: topicsDirectory, cluster: name)
+            _ = try await TopicApplier(administration: try clusters.topicAdministration(name, logger: logger)).apply(definitions)
+        }
+    }
+
     /// The topic's partitions as the cluster has them (a test cluster may have created it with
     /// fewer than `topics/` declares).
     private func partitions(of topic: String, on cluster: String) async throws -> [Int32] {
@@ -167,10 +184,10 @@ struct PaceRun {
     }
 
     /// Rate x seconds events per type, spread round-robin over `onClusters`, on each type's lane topic.
-    private func makeBacklog(runID: String, keyRing: TokenKeyRing) -> [(cluster: String, events: [(topic: String, event: BonusEvent)])] {
+    private func makeBacklog(runID: String, keyRing: TokenKeyRing) throws -> [(cluster: String, events: [(topic: String, event: BonusEvent)])] {
         let now = Date()
-        return onClusters.enumerated().map { offset, cluster in
-            let definitions = (try? TopicDefinition.load(directory: topicsDirectory, cluster: ClusterName(rawValue: cluster))) ?? []
+        return try onClusters.enumerated().map { offset, cluster in
+            let definitions = try TopicDefinition.load(directory: topicsDirectory, cluster: ClusterName(rawValue: cluster))
             var events: [(topic: String, event: BonusEvent)] = []
             for type in plan {
                 guard let topic = TopicDefinition.find(definitions, lane: type.lane, role: .main)?.name else { continue }
