@@ -67,6 +67,11 @@ final class LaneServices: Sendable {
                 logger.notice("parking works again; partition resumed", metadata: ["partition": "\(partition)"])
             }
         }
+        let watchdog = Task { [logger] in
+            try await Task.sleep(for: .seconds(15))
+            logger.warning("parking a record has taken 15 s", metadata: ["to": "\(what)", "partition": "\(partition)"])
+        }
+        defer { watchdog.cancel() }
         while true {
             do {
                 try await body()

@@ -35,7 +35,12 @@ final class RewardTypeWorker: Sendable {
                 }
                 if pacesInWorker {
                     let started = ContinuousClock.now
+                    let watchdog = Task { [lane, type] in
+                        try await Task.sleep(for: .seconds(15))
+                        lane.logger.warning("rate permits for a batch have taken 15 s", metadata: ["rewardType": "\(type.id)"])
+                    }
                     for _ in batch { await lane.limiter.acquire(rewardType: type.id) }
+                    watchdog.cancel()
                     let waited = ContinuousClock.now - started
                     lane.metrics.rateLimitWait(type: type.id, seconds: Double(waited.components.attoseconds) / 1e18
                         + Double(waited.components.seconds))
@@ -48,6 +53,11 @@ final class RewardTypeWorker: Sendable {
     }
 
     private func settle(_ batch: [ConsumedRecord]) async {
+        let watchdog = Task { [lane, type] in
+            try await Task.sleep(for: .seconds(15))
+            lane.logger.warning("a settlement batch has taken 15 s", metadata: ["rewardType": "\(type.id)", "records": "\(batch.count)"])
+        }
+        defer { watchdog.cancel() }
         await lane.tokens.record(batch.map(\.event))
         let requests = batch.map { record in
             SettlementRequest(grant: record.grant, source: .consumer(

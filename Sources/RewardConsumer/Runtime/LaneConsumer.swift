@@ -192,8 +192,16 @@ public final class LaneConsumer: Service, Sendable {
     /// Hands a job to the parking workers, waiting for room: a flood of poison records slows the
     /// lane down instead of growing memory. A job refused at shutdown stays uncommitted.
     private func enqueueParking(_ job: ParkingJob) async {
+        let started = ContinuousClock.now
+        var warned = false
         while !parkingJobs.offer(job) {
             if parkingJobs.isFinished || Task.isCancelled { return }
+            if !warned, ContinuousClock.now - started > .seconds(10) {
+                warned = true
+                // The whole lane waits here: say so, a stall must never be silent.
+                lane.logger.warning("parking queue full for 10 s: the lane waits for its parking workers",
+                                    metadata: ["parkingQueue": "\(parkingJobs.count)"])
+            }
             try? await Task.sleep(for: .milliseconds(5))
         }
     }
@@ -241,6 +249,11 @@ public final class LaneConsumer: Service, Sendable {
         let partition = record.message.topicPartition
         lane.pauses.set(partition, .retryWait, true)
         Task {
+            let watchdog = Task { [lane] in
+                try await Task.sleep(for: .milliseconds(delayMilliseconds) + .seconds(15))
+                lane.logger.warning("a retry-topic record has waited 15 s past its delay", metadata: ["partition": "\(partition)"])
+            }
+            defer { watchdog.cancel() }
             if delayMilliseconds > 0 { try? await Task.sleep(for: .milliseconds(delayMilliseconds)) }
             while !worker.queue.offer(record) {
                 if worker.queue.isFinished { return }

@@ -63,10 +63,15 @@ final class PartitionPauses: Sendable {
         state.withLock { $0.reasons.values.filter { $0.contains(reason) }.count }
     }
 
-    /// Newly assigned partitions start paused while the lane is.
+    /// Newly assigned partitions start paused while the lane is, and fetching otherwise.
+    ///
+    /// librdkafka keeps a partition paused across a rebalance, while ``revoke(_:)`` forgets why it
+    /// was: a partition paused for a retry-topic record, revoked, and assigned back stayed paused
+    /// for good, its wait's end finding no reason left to clear (found by `reward-bench chaos`
+    /// seed 2: a cluster flapping while consumers were stopped left two retry partitions unread).
     func assigned(_ partitions: [KafkaTopicPartition]) {
         state.withLock { state in
-            if state.lane { try? consumer.pause(partitions) }
+            if state.lane { try? consumer.pause(partitions) } else { try? consumer.resume(partitions) }
         }
     }
 
