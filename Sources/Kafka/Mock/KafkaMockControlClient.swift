@@ -56,6 +56,21 @@ public struct KafkaMockControlClient: Sendable {
         try await send(request)
     }
 
+    public func clearRequestErrors(cluster: String, api: KafkaAPI) async throws {
+        var request = KafkaMockControlRequest(operation: .clearRequestErrors, cluster: cluster)
+        request.api = api.rawValue
+        try await send(request)
+    }
+
+    /// Moves a partition's leadership; broker -1 leaves it without a leader.
+    public func setPartitionLeader(cluster: String, topic: String, partition: Int32, broker: Int32) async throws {
+        var request = KafkaMockControlRequest(operation: .setPartitionLeader, cluster: cluster)
+        request.topic = topic
+        request.partition = partition
+        request.broker = broker
+        try await send(request)
+    }
+
     /// The cluster's bootstrap servers and broker count, as its host reports them.
     public func describe(cluster: String) async throws -> (bootstrapServers: String, brokers: Int) {
         let response = try await send(KafkaMockControlRequest(operation: .describe, cluster: cluster))

@@ -2,12 +2,15 @@
 public struct KafkaMockControlRequest: Codable, Sendable {
     public enum Operation: String, Codable, Sendable {
         case describe, createTopic, brokerDown, brokerUp, clusterDown, clusterUp, setRoundTripTime, pushRequestErrors
+        case clearRequestErrors, setPartitionLeader
     }
 
     public var operation: Operation
     public var cluster: String
     public var topic: String?
     public var partitions: Int?
+    /// A partition (``Operation/setPartitionLeader``).
+    public var partition: Int32?
     public var replicationFactor: Int?
     public var broker: Int32?
     public var milliseconds: Int?

@@ -94,6 +94,14 @@ public final class KafkaMockControlServer: Sendable {
                     return KafkaMockControlResponse(ok: false, error: "pushRequestErrors needs api and errors")
                 }
                 cluster.pushRequestErrors(KafkaAPI(rawValue: api), errors.map { KafkaError.Code(rawValue: $0) })
+            case .clearRequestErrors:
+                guard let api = request.api else { return KafkaMockControlResponse(ok: false, error: "clearRequestErrors needs api") }
+                cluster.clearRequestErrors(KafkaAPI(rawValue: api))
+            case .setPartitionLeader:
+                guard let topic = request.topic, let partition = request.partition, let broker = request.broker else {
+                    return KafkaMockControlResponse(ok: false, error: "setPartitionLeader needs topic, partition and broker (-1: none)")
+                }
+                try cluster.setPartitionLeader(topic: topic, partition: partition, broker: broker)
             }
             logger.info("mock control", metadata: ["cluster": "\(request.cluster)", "operation": "\(request.operation.rawValue)"])
             return KafkaMockControlResponse(ok: true)
