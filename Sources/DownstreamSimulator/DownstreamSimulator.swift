@@ -51,6 +51,9 @@ public final class DownstreamSimulator: Service, Sendable {
     /// What the downstream saw so far.
     public var stats: SimulatorStats { ledger.stats() }
 
+    /// The order ids credited so far that start with `prefix`, for books checked against the partner's own.
+    public func creditedOrderIDs(orderPrefix prefix: String = "") -> Set<String> { ledger.creditedOrderIDs(orderPrefix: prefix) }
+
     /// Changes the knobs, as `POST /control` does.
     @discardableResult
     public func update(_ control: SimulatorControl) -> SimulatorKnobs { ledger.update(control) }

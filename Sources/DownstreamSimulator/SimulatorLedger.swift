@@ -112,6 +112,11 @@ final class SimulatorLedger: Sendable {
         state.withLock { state in state.credits.keys.reduce(0) { $0 + ($1.hasPrefix(prefix) ? 1 : 0) } }
     }
 
+    /// The credited order ids that start with `prefix` (each credited once: the books are keyed by it).
+    func creditedOrderIDs(orderPrefix prefix: String) -> Set<String> {
+        state.withLock { state in Set(state.credits.keys.filter { $0.hasPrefix(prefix) }) }
+    }
+
     func stats() -> SimulatorStats {
         state.withLock { state in
             let newest = state.sliceCounts.keys.max() ?? 0

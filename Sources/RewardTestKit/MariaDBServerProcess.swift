@@ -91,6 +91,12 @@ public actor MariaDBServerProcess {
         self.process = nil
     }
 
+    /// Sends `signal` to the running server (SIGSTOP hangs it as a stalled machine would; SIGCONT resumes it).
+    public func signal(_ signal: Int32) {
+        guard let process, process.isRunning else { return }
+        sendSignal(process.processIdentifier, signal)
+    }
+
     /// Stops the server cleanly and starts it again on the same port and data.
     public func restart() async throws {
         try await stop()

@@ -12,8 +12,8 @@ public enum TestGrants {
     /// build grants the engine must refuse for their fields.
     public static func event(order: String, user: String, type: String = "cash_red_envelope", amount: Int64,
                              activity: String = "fest", lane: Lane = .cash,
-                             grantedAt: Date = Date(timeIntervalSince1970: 1_790_000_000)) -> BonusEvent {
-        let token = keyRing.mint(orderID: OrderID(order), userID: user, rewardType: type, amount: amount, activityID: activity,
+                             grantedAt: Date = Date(timeIntervalSince1970: 1_790_000_000), ring: TokenKeyRing = keyRing) -> BonusEvent {
+        let token = ring.mint(orderID: OrderID(order), userID: user, rewardType: type, amount: amount, activityID: activity,
                                  issuedAt: grantedAt)
         return BonusEvent(
             orderID: OrderID(order), activity: Activity(id: activity, sceneID: "rain"),
