@@ -215,6 +215,9 @@ let package = Package(
             name: "reward-bench",
             dependencies: [
                 "DownstreamSimulator",
+                // chaos: RequestSignature (signed grants), and the process handles tests use (mariadbd, children).
+                "RewardAPI",
+                "RewardTestKit",
                 "Kafka",
                 "MariaDB",
                 "RewardCore",

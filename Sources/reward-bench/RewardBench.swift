@@ -13,6 +13,6 @@ struct RewardBench: AsyncParsableCommand {
             (REWARD_DB_HOST, REWARD_DB_PORT, REWARD_DB_USER, REWARD_DB_PASSWORD). Benchmarks that need a
             database create their own and drop it afterwards.
             """,
-        subcommands: [SDKBenchCommand.self, SettleCommand.self, WithdrawCommand.self, RainCommand.self, PaceCommand.self]
+        subcommands: [SDKBenchCommand.self, SettleCommand.self, WithdrawCommand.self, RainCommand.self, PaceCommand.self, ChaosCommand.self]
     )
 }
