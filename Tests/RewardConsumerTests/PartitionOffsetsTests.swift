@@ -22,6 +22,24 @@ struct PartitionOffsetsTests {
         #expect(offsets.inFlightCount == 0)
     }
 
+    /// librdkafka can deliver an offset again within one assignment (a refetch after a broker
+    /// comes back). Both copies finishing before the record below them once left one copy in
+    /// flight for good: the commit point stuck there and the lag never reached 0.
+    @Test func anOffsetDeliveredTwiceFinishesTwice() throws {
+        let offsets = PartitionOffsets()
+        offsets.assign([partition])
+        let low = try #require(offsets.begin(partition, offset: 10))
+        let first = try #require(offsets.begin(partition, offset: 11))
+        let again = try #require(offsets.begin(partition, offset: 11))
+        offsets.finish(first)
+        offsets.finish(again)
+        #expect(offsets.pendingCommits()[partition] == 10)
+        #expect(offsets.inFlightCount == 1)
+        offsets.finish(low)
+        #expect(offsets.pendingCommits()[partition] == 12, "past both copies of offset 11")
+        #expect(offsets.inFlightCount == 0)
+    }
+
     @Test func committedPointsAreNotHandedOutAgain() throws {
         let offsets = PartitionOffsets()
         offsets.assign([partition])

@@ -20,8 +20,12 @@ public final class PartitionOffsets: Sendable {
 
     private struct Partition {
         var epoch: UInt64
-        var inFlight: [Int64] = []          // in the order taken, ascending
-        var finished: Set<Int64> = []
+        var inFlight: [Int64] = []          // in the order taken (ascending, but an offset can come twice)
+        /// Finished records not yet popped off `inFlight`, counted per offset: librdkafka can deliver
+        /// an offset again within one assignment (a refetch after a broker comes back), and a set
+        /// counted both finishes as one, leaving the second copy in flight for good: the commit
+        /// point stuck, the lag never 0 (found by `reward-bench chaos`, a cluster down and up).
+        var finished: [Int64: Int] = [:]
         var commitPoint: Int64?             // next offset to read, once known
         var lastCommitted: Int64?
     }
@@ -77,10 +81,10 @@ public final class PartitionOffsets: Sendable {
         state.withLock { state in
             state.bytes -= ticket.bytes
             guard var entry = state.partitions[ticket.partition], entry.epoch == ticket.epoch else { return }
-            entry.finished.insert(ticket.offset)
+            entry.finished[ticket.offset, default: 0] += 1
             var index = 0
-            while index < entry.inFlight.count, entry.finished.contains(entry.inFlight[index]) {
-                entry.finished.remove(entry.inFlight[index])
+            while index < entry.inFlight.count, let count = entry.finished[entry.inFlight[index]] {
+                entry.finished[entry.inFlight[index]] = count > 1 ? count - 1 : nil
                 entry.commitPoint = entry.inFlight[index] + 1
                 index += 1
             }
@@ -120,6 +124,6 @@ public final class PartitionOffsets: Sendable {
 
     /// Records taken and not yet finished, over all partitions.
     public var inFlightCount: Int {
-        state.withLock { $0.partitions.values.reduce(0) { $0 + $1.inFlight.count - $1.finished.count } }
+        state.withLock { $0.partitions.values.reduce(0) { $0 + $1.inFlight.count - $1.finished.values.reduce(0, +) } }
     }
 }
