@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# The chaos stage of ops/test: `reward-bench chaos` with a few fixed seeds, about a minute of
-# traffic and faults each, every one on a fresh stack of its own (its own mariadbd, Kafka mock
-# clusters, partner simulator, consumers, reward-api and SDK traffic). A seed that once found a
-# violation stays in the list as its regression test; the closing notes of issue 12 say which.
+# The chaos stage of ops/test: `reward-bench chaos` with fixed seeds, 45 s of traffic and faults
+# each (every kind of docs/chaos.md), every one on a fresh stack of its own (its own mariadbd,
+# Kafka mock clusters, partner simulator, consumers, reward-api and SDK traffic).
 #
 # Usage: ops/lib/chaos.sh BIN
 #   BIN   the folder of the built executables (reward-bench and the processes it starts)
 # A failed seed prints its schedule and broken invariants and keeps its children's logs (the path
 # is printed); `ops/chaos --seed N` replays it.
+#
+# Seed 2 is a regression seed: its clusters going down and flapping made librdkafka deliver offsets
+# twice within one assignment, which left a commit point stuck for good (docs/chaos.md, "Found").
+# A seed replays its schedule only with the fault kinds it was drawn from: adding a kind to the
+# harness changes what a seed draws, so a regression seed is re-checked when kinds are added.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 bin=$1
-# The seeds: see docs/chaos.md for what each exercises and why it is here.
-seeds=(${REWARD_CHAOS_SEEDS:-3 4 5})
+seeds=(${REWARD_CHAOS_SEEDS:-2 1 4})
 for seed in "${seeds[@]}"; do
     started=$(date +%s)
     "$bin/reward-bench" chaos --seed "$seed" --duration 45 --settle 150

@@ -2,6 +2,7 @@ import DownstreamSimulator
 import Foundation
 import Kafka
 import Logging
+import MariaDB
 import RewardCore
 import RewardOps
 import RewardTestKit
@@ -23,6 +24,21 @@ struct ChaosInjector: Sendable {
     let poisoned = TestBox(0)
 
     private var mock: KafkaMockControlClient { stack.mock }
+
+    /// The harness's own statement, tried for 10 s: after a `db-kill` its pooled connections are
+    /// broken until the pool replaces them (a first try failed with "lost connection").
+    private func retryingSQL(_ statement: SQLQuery) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                _ = try await stack.pool.execute(statement)
+                return
+            } catch {
+                guard ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
 
     private func name(_ fault: ChaosFault) -> String { fault.cluster.rawValue }
 
@@ -85,7 +101,7 @@ struct ChaosInjector: Sendable {
             await stack.database.signal(SIGSTOP)
         case .databaseReadOnly:
             // The children connect as a user without SUPER, whom read_only binds.
-            try await stack.pool.execute("SET GLOBAL read_only = 1")
+            try await retryingSQL("SET GLOBAL read_only = 1")
         case .databaseLocks:
             try await stack.holdLocks(for: .milliseconds(fault.lengthMilliseconds))
         case .partnerErrors:
@@ -132,7 +148,7 @@ struct ChaosInjector: Sendable {
         case .databaseStop:
             await stack.database.signal(SIGCONT)
         case .databaseReadOnly:
-            try await stack.pool.execute("SET GLOBAL read_only = 0")
+            try await retryingSQL("SET GLOBAL read_only = 0")
         case .databaseLocks:
             await stack.releaseLocks()
         case .partnerErrors, .partnerOverload, .partnerSlow, .partnerLate:

@@ -105,6 +105,21 @@ struct ChaosRun {
         for crash in await stack.crashes + (await probe.failures) { liveness.count(true, crash) }
         for outcome in outcomes where outcome.error != nil { liveness.count(true, "\(outcome.fault!.kind.rawValue): \(outcome.error!)") }
         checks.append(liveness)
+        // A grant the books miss: say where its records are, or that Kafka never had one.
+        let missing = Set(await grants.answered.keys).subtracting(credits.keys)
+        if !missing.isEmpty {
+            let finder = ChaosRecordFinder(root: paths.root, clusters: stack.clusters, logger: logger)
+            let found = (try? await finder.find(Set(missing.sorted().prefix(20)))) ?? [:]
+            for order in missing.sorted().prefix(20) {
+                let claim = try? await stack.pool.query(
+                    "SELECT state, ledger, claimed_by, attempts FROM order_claims WHERE order_id = \(order)").first.map {
+                        "claim \(try $0.decode("state", as: String.self)) by \(try $0.decode("claimed_by", as: String.self)) "
+                            + "for \(try $0.decode("ledger", as: String.self)), \(try $0.decode("attempts", as: Int.self)) attempt(s)"
+                    }
+                say("  missing \(order): " + (found[order].map { "records at \($0.joined(separator: ", "))" } ?? "on no lane topic of either cluster")
+                    + "; " + ((claim ?? nil) ?? "no claim"))
+            }
+        }
         await traffic.shutdown()
 
         let report = ChaosReport(seed: options.seed, outcomes: outcomes, checks: checks)
