@@ -10,7 +10,6 @@ actor ChaosGrants {
 
     private(set) var sent: [String: Set<Variant>] = [:]
     private(set) var answered: [String: Set<Variant>] = [:]
-    private(set) var refusals: [String: Int] = [:]
 
     func sent(_ order: String, _ variant: Variant) { sent[order, default: []].insert(variant) }
 
@@ -18,8 +17,6 @@ actor ChaosGrants {
         sent[order, default: []].insert(variant)
         answered[order, default: []].insert(variant)
     }
-
-    func refused(_ reason: String) { refusals[reason, default: 0] += 1 }
 
     /// Reads one line of `reward-sdk-probe grant-loop --describe`; other lines are ignored.
     func record(probeLine line: String) {

@@ -52,8 +52,7 @@ actor ChaosProbe {
     /// A probe that had exited before our SIGKILL crashed (its status is not SIGKILL's).
     private func check(_ exit: (status: Int32, errorOutput: String)) {
         guard exit.status != SIGKILL else { return }
-        let tail = exit.errorOutput.split(separator: "\n").suffix(3).joined(separator: " | ")
-        failures.append("reward-sdk-probe exited by itself with status \(exit.status): \(tail)")
+        failures.append("reward-sdk-probe exited by itself with status \(exit.status): \(ChaosStack.lastLines(exit.errorOutput))")
     }
 
     /// Stops granting (SIGKILL: the loop has no clean stop) and replays what the spool still holds.

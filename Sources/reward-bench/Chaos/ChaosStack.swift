@@ -11,9 +11,10 @@ import RewardOps
 import RewardTestKit
 import ServiceLifecycle
 
-/// The real stack one chaos run drives. `mariadbd`, every lane consumer, `reward-api` and the SDK
-/// traffic are processes of their own that the harness kills, stops and restarts; the Kafka mock
-/// clusters and the partner simulator live in the harness, which is how their faults are injected.
+/// The real stack one chaos run drives. `mariadbd`, the Kafka mock clusters (`reward-admin
+/// dev-kafka`, driven through its control channel), every lane consumer, `reward-api` and the SDK
+/// traffic are processes of their own that the harness kills, stops and restarts; the partner
+/// simulator lives in the harness, which is how its faults are injected and its books read.
 actor ChaosStack {
     struct Paths: Sendable {
         /// The repository root (topics, migrations, configuration).
@@ -65,7 +66,6 @@ actor ChaosStack {
     private var extras: [ChildProcess] = []
     /// Exits nobody asked for: a crash or a crash loop.
     private(set) var crashes: [String] = []
-    private(set) var starts: [Int: Int] = [:]
     /// Where each slot's consumer serves `/metrics`, for a failed run's diagnosis.
     private(set) var metricsPorts: [Int: Int] = [:]
     private(set) var api: (process: ChildProcess, port: Int)?
@@ -215,7 +215,6 @@ actor ChaosStack {
         running[index] = child
         stopping.remove(index)
         killed.remove(index)
-        starts[index, default: 0] += 1
         Task {
             for await line in child.lines {
                 if let range = line.range(of: "metrics on 127.0.0.1:"), let port = Int(line[range.upperBound...]) {
@@ -234,8 +233,7 @@ actor ChaosStack {
         guard running[index] === child else { return }
         running[index] = nil
         guard !stopping.contains(index) else { return }
-        let tail = exit.errorOutput.split(separator: "\n").suffix(3).joined(separator: " | ")
-        crashes.append("consumer \(slots[index].name) exited by itself with status \(exit.status): \(tail)")
+        crashes.append("consumer \(slots[index].name) exited by itself with status \(exit.status): \(Self.lastLines(exit.errorOutput))")
         say("  ! \(crashes.last ?? "")")
         try? await Task.sleep(for: .seconds(1))
         if running[index] == nil, !stopping.contains(index) { try? startConsumer(index) }
@@ -260,6 +258,11 @@ actor ChaosStack {
             }
         }
         if running[index] == nil { try startConsumer(index) }
+    }
+
+    /// The last three lines a child wrote to standard error, on one line, for a crash report.
+    static func lastLines(_ errorOutput: String) -> String {
+        errorOutput.split(separator: "\n").suffix(3).joined(separator: " | ")
     }
 
     /// What a child wrote to standard error, kept in the run's folder (`logs/`) for a failed run.
@@ -384,8 +387,7 @@ actor ChaosStack {
         keepLog("reward-api-\(child.processIdentifier)", exit)
         apiAlive = false
         guard api?.process === child else { return }
-        let tail = exit.errorOutput.split(separator: "\n").suffix(3).joined(separator: " | ")
-        crashes.append("reward-api exited with status \(exit.status): \(tail)")
+        crashes.append("reward-api exited with status \(exit.status): \(Self.lastLines(exit.errorOutput))")
         say("  ! \(crashes.last ?? "")")
     }
 
