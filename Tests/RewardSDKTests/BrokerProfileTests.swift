@@ -46,13 +46,50 @@ extension SDKIntegrationTests {
             #expect(missing.isEmpty, "\(missing.count) answered grants are on no cluster, e.g. \(missing.sorted().prefix(3))")
         }
 
-        @Test("5–30 ms round trips on both clusters: at least 70% of grants acknowledged live, none lost")
+        /// The share of records a plain producer (no SDK) gets acknowledged within `budget` on this
+        /// machine and profile right now, with `callers` each awaiting one record at a time, alternating
+        /// the clusters: what any delivery rule without a second cluster could keep live.
+        static func rawShareWithin(_ budget: Duration, _ bed: SDKTestBed, count: Int, callers: Int) async throws -> Double {
+            let options = RewardClientConfiguration.DeliveryOptions()
+            let producers = try [bed.a, bed.b].map { cluster in
+                try cluster.cluster.createTopic("raw-baseline", partitions: SDKTestBed.partitions, replicationFactor: 3)
+                var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+                configuration.linger = options.linger
+                configuration.additionalProperties = options.producerProperties
+                configuration.statisticsInterval = .milliseconds(200)  // waitUntilReady reads the statistics
+                return try KafkaProducer(configuration: configuration, logger: bed.logger)
+            }
+            for producer in producers { try await producer.waitUntilReady(topics: ["raw-baseline"], timeout: .seconds(20)) }
+            let within = try await withThrowingTaskGroup(of: Int.self) { group in
+                for caller in 0..<callers {
+                    group.addTask {
+                        var within = 0
+                        for n in stride(from: caller, to: count, by: callers) {
+                            let sent = ContinuousClock.now
+                            _ = try await producers[n % 2].send(
+                                KafkaProducerMessage(topic: "raw-baseline", key: Array("raw:\(n)".utf8), value: [UInt8](repeating: 0x61, count: 200)))
+                            if ContinuousClock.now - sent <= budget { within += 1 }
+                        }
+                        return within
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            for producer in producers { await producer.shutdown() }
+            return Double(within) / Double(count)
+        }
+
+        @Test("5–30 ms round trips on both clusters: grants stay live as often as a plain producer's records would, none lost")
         func jitteredRoundTrips() async throws {
             let bed = try SDKTestBed(name: "jitter")
             let metrics = TestMetrics()
-            let client = try await bed.makeClient(Self.realDefaults(bed), metrics: metrics)
             let drivers = [Self.jitter(bed.a, 5...30), Self.jitter(bed.b, 5...30)]
             defer { drivers.forEach { $0.cancel() } }
+            // The baseline, measured in this run: on a loaded 2-core machine both shares fall together
+            // (CI once measured 33% live against 78–89% on an idle one).
+            let budget = RewardClientConfiguration.DeliveryOptions().budget
+            let baseline = try await Self.rawShareWithin(budget, bed, count: 1_000, callers: 10)
+            let client = try await bed.makeClient(Self.realDefaults(bed), metrics: metrics)
             try await client.start()
             // Ten callers: the mock answers one request per connection at a time, so at its round trip
             // every further caller queues (20 callers at a fixed 30 ms gave a 78 ms p99; a real broker
@@ -66,10 +103,12 @@ extension SDKIntegrationTests {
                 let sorted = timer.values.sorted()
                 print("jitter: grant duration p50 \(sorted[sorted.count / 2] / 1_000_000) ms, p99 \(sorted[sorted.count * 99 / 100] / 1_000_000) ms")
             }
-            // 70%: the old fixed deadlines (20 ms per attempt, 30 ms budget) missed most grants at
-            // this profile (p50 28 ms here). Measured 78–89% on the mock, whose queueing per
-            // connection puts its p99 near 70 ms; a real broker's share is the benchmark's.
-            #expect(live >= 1_400, "\(live) of 2,000 acknowledged live")
+            // 85% of the baseline: the old fixed deadlines (20 ms per attempt, 30 ms budget) missed
+            // most grants at this profile (p50 28 ms here) while a plain producer got ~80% acknowledged
+            // within 40 ms; the hedge to the other cluster should keep the SDK at or above it.
+            let share = Double(live) / 2_000
+            print("jitter: live share \(share), plain producer within \(budget): \(baseline)")
+            #expect(share >= 0.85 * baseline, "\(live) of 2,000 acknowledged live; a plain producer got \(baseline) within the budget")
             try await Self.everyAnsweredGrantStored(bed, client, Set(tokens.keys.map { "jit:\($0)" }))
         }
 
