@@ -25,6 +25,22 @@ struct ReplayProgressTests {
         #expect(ReplayProgress(count: 0).isComplete)
     }
 
+    @Test("A record one cluster refused is not handed to it again; it is for the quarantine only once every cluster refused it")
+    func refusals() {
+        var progress = ReplayProgress(count: 4)
+        let firstByA = progress.refused(1, by: 0, of: 2)
+        #expect(!firstByA, "B has not refused it")
+        #expect(progress.pending(limit: 4, for: 0) == [0, 2, 3])
+        #expect(progress.pending(limit: 4, for: 1) == [0, 1, 2, 3])
+        #expect(progress.pending(limit: 4) == [0, 1, 2, 3])
+        let againByA = progress.refused(1, by: 0, of: 2)
+        #expect(!againByA, "the same cluster again")
+        let byB = progress.refused(1, by: 1, of: 2)
+        #expect(byB)
+        let alone = progress.refused(2, by: 0, of: 1)
+        #expect(alone, "with one cluster, its refusal is every cluster's")
+    }
+
     @Test("A batch keeps each record's outcome; records without a result by the deadline time out")
     func batchOutcomes() async {
         let result = await withUnsafeContinuation { continuation in

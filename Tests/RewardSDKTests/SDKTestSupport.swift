@@ -6,6 +6,7 @@ import MetricsTestKit
 import RewardCore
 @testable import RewardSDK
 import RewardTestKit
+import Testing
 
 /// Two in-process mock clusters (A and B) with the SDK's topics, a private spool directory and
 /// the repository's reward type catalog: what every SDK test starts from.
@@ -136,6 +137,14 @@ final class SDKTestBed: Sendable {
         guard FileManager.default.fileExists(atPath: spoolDirectory) else { return [] }
         return try FileManager.default.contentsOfDirectory(atPath: spoolDirectory)
             .filter { $0.hasPrefix("quarantine-") && $0.hasSuffix(".log") }.sorted()
+    }
+
+    /// The notes beside the quarantine files (who refused each record and why).
+    func quarantineNotes() throws -> [SpoolQuarantineNote] {
+        try quarantineFiles().map { name in
+            let path = "\(spoolDirectory)/\(name.dropLast(".log".count)).json"
+            return try #require(SpoolQuarantineNote.decode([UInt8](Data(contentsOf: URL(fileURLWithPath: path)))), "\(path) reads")
+        }
     }
 
     /// The records that verify in the quarantine files.

@@ -29,19 +29,22 @@ extension SDKIntegrationTests {
             }
         }
 
-        @Test("Records a cluster refuses for good go to the quarantine; the rest is replayed once and nothing loops")
+        @Test("Records one cluster refuses for good go to the other; only what every cluster refuses is quarantined; nothing loops")
         func permanentRefusal() async throws {
             let bed = try SDKTestBed(name: "refused")
             let count = 400
             var records = try (0..<count).map { try bed.spoolRecord(SampleGrant($0, prefix: "refused")) }
-            // Larger than the producer's message.max.bytes below: refused before it leaves (MSG_SIZE_TOO_LARGE).
+            // Larger than both producers' message.max.bytes below: refused by each before it leaves.
             let oversized = [37, 150, 151, 399]
             for n in oversized { records[n].value += [UInt8](repeating: 0x20, count: 40_000) }
             try bed.writeSegment(records)
 
-            var configuration = try Self.configuration(bed)
+            // A takes the traffic; B is up but standby (weight 0), so the test knows who took what.
+            var configuration = bed.configuration()
+            configuration.clusters[1].weight = 0
+            configuration.delivery.replayRetryInterval = .milliseconds(200)
             configuration.delivery.producerProperties["message.max.bytes"] = "20000"
-            // And the cluster refuses the first two produce requests for the whole topic.
+            // And A refuses its first two produce requests for the whole topic.
             bed.a.cluster.pushRequestErrors(.produce, [.topicAuthorizationFailed, .topicAuthorizationFailed])
             let metrics = TestMetrics()
             let client = try await bed.makeClient(configuration, metrics: metrics)
@@ -53,20 +56,56 @@ extension SDKIntegrationTests {
             let quarantined = try bed.quarantinedRecords()
             let quarantinedOrders = Set(quarantined.map(\.orderID))
             #expect(quarantined.count == quarantinedOrders.count, "each refused record is quarantined once")
-            #expect(Set(oversized.map { records[$0].orderID }).isSubset(of: quarantinedOrders))
-            #expect(quarantinedOrders.count > oversized.count, "the refused produce requests' records are there too")
+            #expect(quarantinedOrders == Set(oversized.map { records[$0].orderID }), "only what both clusters refused")
             for record in quarantined {
                 let original = try #require(records.first { $0.orderID == record.orderID })
                 #expect(record == original, "quarantined byte for byte")
             }
+            let note = try bed.quarantineNotes().flatMap(\.refusals)
+            #expect(note.allSatisfy { $0.cluster == "A,B" }, "the note names every cluster that refused: \(note.map(\.cluster))")
 
-            let copies = try await Self.copies(bed, .a)
-            #expect(Set(copies.keys).isDisjoint(with: quarantinedOrders), "a quarantined record was also delivered")
-            #expect(Set(copies.keys).union(quarantinedOrders) == Set(records.map(\.orderID)), "every record delivered or quarantined")
-            #expect(copies.values.allSatisfy { $0 == 1 }, "\(copies.filter { $0.value > 1 }.count) acknowledged records sent again")
+            let onA = try await Self.copies(bed, .a)
+            let onB = try await Self.copies(bed, .b)
+            #expect(!onB.isEmpty, "the records A refused went to B")
+            #expect(Set(onA.keys).isDisjoint(with: onB.keys), "a record A acknowledged went to B too")
+            let delivered = Set(onA.keys).union(onB.keys)
+            #expect(delivered.isDisjoint(with: quarantinedOrders), "a quarantined record was also delivered")
+            #expect(delivered.union(quarantinedOrders) == Set(records.map(\.orderID)), "every record delivered or quarantined")
+            let resent = onA.merging(onB, uniquingKeysWith: +).filter { $0.value > 1 }
+            #expect(resent.isEmpty, "\(resent.count) acknowledged records sent again")
             #expect(try bed.spoolSegments().isEmpty, "the replayed segment is deleted")
             let gauge = try metrics.expectGauge("reward_sdk_spool_quarantined", [("kind", "refused")])
             #expect(gauge.lastValue == Double(quarantinedOrders.count))
+        }
+
+        @Test("Refused by the one cluster in rotation while the other is down: moved behind newer records, which are not held up; none quarantined")
+        func refusedWhileTheOtherIsDown() async throws {
+            let bed = try SDKTestBed(name: "refused-down")
+            // Segment 1: cash grants (reward-cash), which A refuses; segment 2: coupons (reward-goods).
+            let first = try stride(from: 0, to: 100, by: 2).map { try bed.spoolRecord(SampleGrant($0, prefix: "held")) }
+            let second = try stride(from: 1, to: 100, by: 2).map { try bed.spoolRecord(SampleGrant($0, prefix: "held")) }
+            try bed.writeSegment(first, sequence: 1)
+            try bed.writeSegment(second, sequence: 2)
+            var configuration = try Self.configuration(bed)  // B down
+            configuration.delivery.replayAcknowledgementTimeout = .milliseconds(500)
+            bed.a.cluster.pushRequestErrors(.produce, [.topicAuthorizationFailed])
+            let client = try await bed.makeClient(configuration)
+            let secondOrders = Set(second.map(\.orderID))
+            try await eventually(.seconds(40), interval: .milliseconds(200), "segment 2 replayed to A while B is down") {
+                secondOrders.isSubset(of: try await Self.copies(bed, .a).keys)
+            }
+            try bed.b.cluster.setAllBrokersUp()
+            try await eventually(.seconds(60), interval: .milliseconds(200), "the spool replayed") { client.spoolDepth == 0 }
+            await client.shutdown()
+
+            #expect(try bed.quarantineFiles().isEmpty, "nothing quarantined: B never refused")
+            let copies = try await Self.copies(bed, .a).merging(try await Self.copies(bed, .b), uniquingKeysWith: +)
+            #expect(Set(copies.keys) == Set((first + second).map(\.orderID)), "every record delivered")
+            // A's refusals were also sent to B while it was down; those attempts stay queued in its
+            // producer and may land when it returns, beside the requeued copy (absorbed by order id).
+            // What A acknowledged is never sent again.
+            let twice = Set(copies.filter { $0.value > 1 }.keys)
+            #expect(twice.isDisjoint(with: secondOrders), "\(twice.intersection(secondOrders).count) acknowledged records sent again")
         }
 
         @Test("A batch that partly failed resends only what was not acknowledged")

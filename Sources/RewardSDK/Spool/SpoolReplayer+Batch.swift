@@ -1,23 +1,30 @@
 import Kafka
 
 extension SpoolReplayer {
-    /// Sends the next records of the segment that are not done to the permit's cluster, and
-    /// marks done what it acknowledged and what went to the quarantine after a refusal for good.
+    /// Sends the next records of the segment that are not done (and that this cluster has not
+    /// refused) to the permit's cluster, and marks done what it acknowledged and what every
+    /// cluster has now refused for good (those go to the quarantine).
     /// - Returns: whether some records failed in a way that may pass (they are sent again later).
     func sendBatch(_ replay: inout Current, permit: ClusterRouter.Permit, streaks: inout Streaks) async -> Bool {
-        let indices = replay.progress.pending(limit: permit.probe ? 1 : options.batchSize)
+        let indices = replay.progress.pending(limit: permit.probe ? 1 : options.batchSize, for: permit.cluster)
         let link = links[permit.cluster]
         let result = await link.deliver(batch: indices.map { replay.segment.items[$0].record },
                                         deadline: MonotonicClock.now() + options.acknowledgementTimeout.nanoseconds)
         var acknowledged: [Int] = []
         var refused: [(index: Int, refusal: Spool.Refusal)] = []
+        var passedOn = 0
         var failed = 0
         for (index, outcome) in zip(indices, result.outcomes) {
             if outcome.isAcknowledged {
                 acknowledged.append(index)
             } else if case .failed(let error) = outcome, error.isPermanent {
+                guard replay.progress.refused(index, by: permit.cluster, of: links.count) else {
+                    passedOn += 1  // another cluster may take it: the next batch for one does
+                    continue
+                }
                 let record = replay.segment.items[index].record
-                refused.append((index, Spool.Refusal(record: record, cluster: link.name.rawValue, error: error)))
+                let everyCluster = links.map(\.name.rawValue).joined(separator: ",")
+                refused.append((index, Spool.Refusal(record: record, cluster: everyCluster, error: error)))
             } else {
                 failed += 1
             }
@@ -25,13 +32,18 @@ extension SpoolReplayer {
         // A cluster that answered every record, storing or refusing it, is healthy.
         router.report(permit, success: failed == 0)
 
+        if passedOn > 0 {
+            logger.warning("a cluster refused spooled records for good; they go to another cluster", metadata: [
+                "cluster": "\(link.name)", "records": "\(passedOn)", "error": "\(result.firstError ?? "unknown")",
+            ])
+        }
         var done = acknowledged
         if !refused.isEmpty {
             do {
                 let file = try await spool.quarantine(refused.map(\.refusal), from: replay.segment.sequence)
                 done += refused.map(\.index)
                 metrics.quarantine(spool.quarantine)
-                logger.error("records a cluster refused for good moved to the spool quarantine; they are not retried", metadata: [
+                logger.error("records every cluster refused for good moved to the spool quarantine; they are not retried", metadata: [
                     "cluster": "\(link.name)", "records": "\(refused.count)", "file": "\(file)",
                     "codes": "\(Set(refused.map { "\($0.refusal.error.code)" }).sorted().joined(separator: ","))",
                 ])

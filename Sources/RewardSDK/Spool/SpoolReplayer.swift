@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// Each batch goes to one cluster and is awaited as a whole, with an outcome per record. A record
 /// the cluster acknowledged is never sent again; one it refused for good (too large, a topic it
-/// may not write, see ``Kafka/KafkaError/isPermanent``) goes to the spool's quarantine instead of
-/// being retried forever; the rest (errors that may pass, no answer in time) is sent again in the
+/// may not write, see ``Kafka/KafkaError/isPermanent``) goes to the other clusters, and to the
+/// spool's quarantine once every cluster has refused it, instead of being retried forever; the rest (errors that may pass, no answer in time) is sent again in the
 /// next batch. The segment's checkpoint moves over the contiguous prefix of records that are done,
 /// so a crash resends at most what was in flight or done after a gap (at-least-once; consumers
 /// de-duplicate by order id). A checkpoint that cannot be written (a full disk) does not stop
@@ -108,11 +108,52 @@ final class SpoolReplayer: Sendable {
                 }
                 continue
             }
-            let failed = await sendBatch(&replay, permit: permit, streaks: &streaks)
+            guard let chosen = permitWithWork(replay, first: permit) else {
+                // Every cluster taking traffic refused what is left of this segment; one that has
+                // not may stay down for long, and the segments behind must not wait for it.
+                await requeueAtTail(&replay, streaks: &streaks)
+                current = replay
+                await pause(options.retryInterval)
+                continue
+            }
+            let failed = await sendBatch(&replay, permit: chosen, streaks: &streaks)
             await moveCheckpoint(&replay, streaks: &streaks)
             current = replay
             if failed { await pause(options.retryInterval) }
         }
+    }
+
+    /// `first`, or a permit for another cluster when `first`'s cluster refused every record left;
+    /// `nil` when no cluster that admits traffic has records to try.
+    private func permitWithWork(_ replay: Current, first: ClusterRouter.Permit) -> ClusterRouter.Permit? {
+        var permit = first
+        var tried: UInt64 = 0
+        while replay.progress.pending(limit: 1, for: permit.cluster).isEmpty {
+            router.release(permit)
+            tried |= UInt64(1) << UInt64(permit.cluster)
+            guard let next = router.route(excluding: tried) else { return nil }
+            permit = next
+        }
+        return permit
+    }
+
+    /// Appends what is left of the segment to the spool's tail (durable first, then marked done
+    /// here): replay moves on to the next segment and meets these records again, to be tried on
+    /// every cluster afresh. A crash in between leaves two copies, absorbed by order id.
+    private func requeueAtTail(_ replay: inout Current, streaks: inout Streaks) async {
+        let left = replay.progress.pending(limit: replay.segment.items.count)
+        do {
+            for index in left { try await spool.append(replay.segment.items[index].record) }
+        } catch {
+            logger.error("records every available cluster refused could not be moved behind the spool's newer ones; retrying",
+                         metadata: ["segment": "\(replay.segment.sequence)", "error": "\(error)"])
+            return
+        }
+        replay.progress.complete(left)
+        spool.settled(left.count)
+        logger.warning("records every cluster in rotation refused for good moved to the spool's tail, to try again after the rest",
+                       metadata: ["segment": "\(replay.segment.sequence)", "records": "\(left.count)"])
+        await moveCheckpoint(&replay, streaks: &streaks)
     }
 
     /// Deletes a segment replay is done with, or keeps it in the quarantine when part of it

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import RewardCore
+import RewardSDK
 import RewardOps
 import RewardTestKit
 
@@ -110,6 +111,14 @@ struct ChaosRun {
         if !missing.isEmpty {
             let finder = ChaosRecordFinder(root: paths.root, clusters: stack.clusters, logger: logger)
             let found = (try? await finder.find(Set(missing.sorted().prefix(20)))) ?? [:]
+            var quarantined: [String: String] = [:]  // order → where the SDK's spool quarantined it and why
+            for spool in ["probe-spool", "api-spool"] {
+                for entry in (try? await SpoolInspection.list(directory: "\(paths.work)/\(spool)")) ?? [] {
+                    for refusal in entry.refusals {
+                        quarantined[refusal.orderID] = "quarantined in \(spool)/\(entry.file) (\(refusal.cluster) \(refusal.code))"
+                    }
+                }
+            }
             for order in missing.sorted().prefix(20) {
                 let claim = try? await stack.pool.query(
                     "SELECT state, ledger, claimed_by, attempts FROM order_claims WHERE order_id = \(order)").first.map {
@@ -117,6 +126,7 @@ struct ChaosRun {
                             + "for \(try $0.decode("ledger", as: String.self)), \(try $0.decode("attempts", as: Int.self)) attempt(s)"
                     }
                 say("  missing \(order): " + (found[order].map { "records at \($0.joined(separator: ", "))" } ?? "on no lane topic of either cluster")
+                    + (quarantined[order].map { "; \($0)" } ?? "")
                     + "; " + ((claim ?? nil) ?? "no claim"))
             }
         }
