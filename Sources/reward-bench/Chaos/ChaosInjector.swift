@@ -176,11 +176,32 @@ struct ChaosInjector: Sendable {
         for forgery in ForgedGrants.corpus(prefix: "forged-\(seed)-\(fault.startMilliseconds)", user: "attacker", activity: "chaos") {
             messages.append(KafkaProducerMessage(topic: topic, key: forgery.event.key, value: forgery.event.encoded()))
         }
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: stack.clusters[fault.cluster] ?? []),
-                                         logger: logger)
-        for message in messages { _ = try await producer.send(message) }
-        await producer.shutdown()
+        try await produceSurviving(messages, to: fault.cluster)
         poisoned.withLock { $0 += messages.count }
+    }
+
+    /// Produces every message to `cluster`, riding out the faults that hit it meanwhile (a fatal
+    /// idempotence error, refusals): a failed send is retried on a fresh producer until it lands or
+    /// 60 s pass. A retried record may land twice, which storms and poisons are made of anyway.
+    /// (Seed 22 once failed on the harness's own producer, not on the stack.)
+    func produceSurviving(_ messages: [KafkaProducerMessage], to cluster: ClusterName) async throws {
+        let configuration = KafkaProducerConfiguration(bootstrapServers: stack.clusters[cluster] ?? [])
+        let deadline = ContinuousClock.now + .seconds(60)
+        var producer = try KafkaProducer(configuration: configuration, logger: logger)
+        for message in messages {
+            while true {
+                do {
+                    _ = try await producer.send(message)
+                    break
+                } catch {
+                    await producer.shutdown(timeout: .zero)
+                    guard ContinuousClock.now < deadline else { throw ChaosError("could not produce to \(cluster) in 60 s: \(error)") }
+                    try await Task.sleep(for: .milliseconds(200))
+                    producer = try KafkaProducer(configuration: configuration, logger: logger)
+                }
+            }
+        }
+        await producer.shutdown()
     }
 }
 
@@ -196,16 +217,14 @@ extension ChaosInjector {
         for name in [ClusterName.a, .b] {
             let partitions = try TopicDefinition.load(directory: "\(stack.paths.root)/topics", cluster: name)
                 .first { $0.name == ChaosStack.lanes[0] }?.partitions ?? 1
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: stack.clusters[name] ?? []),
-                                             logger: logger)
-            for copy in 0..<500 {
+            let copies = (0..<500).map { copy in
                 let variant = variants[copy % 10 == 9 ? 1 : 0]
                 let event = TestGrants.event(order: order, user: user, amount: variant.amount, activity: "chaos", lane: .cash,
                                              grantedAt: Date(), ring: ChaosStack.keyRing)
-                _ = try await producer.send(KafkaProducerMessage(topic: ChaosStack.lanes[0], partition: Int32(copy % partitions),
-                                                                 key: event.key, value: event.encoded()))
+                return KafkaProducerMessage(topic: ChaosStack.lanes[0], partition: Int32(copy % partitions), key: event.key,
+                                            value: event.encoded())
             }
-            await producer.shutdown()
+            try await produceSurviving(copies, to: name)
         }
     }
 }
