@@ -116,10 +116,12 @@ struct DrainSpoolTests {
         #expect(before.output.contains(segment) && before.output.contains("damaged: unreadable bytes"), "\(before.output)")
         #expect(before.output.contains("\(segments.count) segment(s) with \(count - 1) grants no cluster acknowledged"), "\(before.output)")
 
-        // The cluster refuses the first produce request for good: its records go to the quarantine.
-        // (librdkafka may fail the topic's next records too until it refreshes its metadata, so a
-        // second batch can be refused as well: counted from every refused file.)
+        // A refuses its first produce request for good; those records go to B, which refuses every
+        // request it gets: refused by every cluster, they go to the quarantine. (librdkafka may fail
+        // the topic's next records too until it refreshes its metadata, so a second batch can be
+        // refused as well: counted from every refused file.)
         harness.cluster(.a).cluster.pushRequestErrors(.produce, [.topicAuthorizationFailed])
+        harness.cluster(.b).cluster.pushRequestErrors(.produce, Array(repeating: .topicAuthorizationFailed, count: 50))
         let replay = try await admin.run(["drain-spool", "--directory", spool, "--execute", "--timeout", "120"])
         #expect(replay.status == 0, "\(replay.errorOutput.suffix(1_500))")
         #expect(replay.output.contains("quarantined (see --list)"), "\(replay.output.suffix(400))")
@@ -131,7 +133,7 @@ struct DrainSpoolTests {
         let refusals = refusedFiles.flatMap(\.refusals)
         let refusedRecords = refusedFiles.reduce(0) { $0 + $1.records }
         #expect(refusedRecords > 0 && refusals.count == refusedRecords)
-        #expect(refusals.allSatisfy { $0.code == "TOPIC_AUTHORIZATION_FAILED" && $0.cluster == "A" })
+        #expect(refusals.allSatisfy { $0.code == "TOPIC_AUTHORIZATION_FAILED" && $0.cluster == "A,B" })
         #expect(Set(refusals.map(\.orderID)).count == refusedRecords, "a record is quarantined twice")
         let damaged = try #require(damagedFiles.first)
         #expect(damaged.records == largest.records - 1 && damaged.unreadable.count == 1 && damaged.sourceSegment == segment)
@@ -144,7 +146,7 @@ struct DrainSpoolTests {
         let table = try await admin.run(["drain-spool", "--directory", spool, "--list"])
         #expect(table.output.contains("quarantine:refused"), "\(table.output)")
         for file in refusedFiles {
-            #expect(table.output.contains("refused: A TOPIC_AUTHORIZATION_FAILED x\(file.records)"), "\(table.output)")
+            #expect(table.output.contains("refused: A,B TOPIC_AUTHORIZATION_FAILED x\(file.records)"), "\(table.output)")
         }
         #expect(table.output.contains("0 segment(s) with 0 grants"), "\(table.output)")
     }
