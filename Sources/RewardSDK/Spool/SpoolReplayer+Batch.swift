@@ -14,6 +14,7 @@ extension SpoolReplayer {
         var refused: [(index: Int, refusal: Spool.Refusal)] = []
         var passedOn = 0
         var failed = 0
+        let everyCluster = links.map(\.name.rawValue).joined(separator: ",")
         for (index, outcome) in zip(indices, result.outcomes) {
             if outcome.isAcknowledged {
                 acknowledged.append(index)
@@ -23,7 +24,6 @@ extension SpoolReplayer {
                     continue
                 }
                 let record = replay.segment.items[index].record
-                let everyCluster = links.map(\.name.rawValue).joined(separator: ",")
                 refused.append((index, Spool.Refusal(record: record, cluster: everyCluster, error: error)))
             } else {
                 failed += 1

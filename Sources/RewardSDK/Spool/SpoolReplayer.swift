@@ -6,8 +6,8 @@ import Synchronization
 /// Each batch goes to one cluster and is awaited as a whole, with an outcome per record. A record
 /// the cluster acknowledged is never sent again; one it refused for good (too large, a topic it
 /// may not write, see ``Kafka/KafkaError/isPermanent``) goes to the other clusters, and to the
-/// spool's quarantine once every cluster has refused it, instead of being retried forever; the rest (errors that may pass, no answer in time) is sent again in the
-/// next batch. The segment's checkpoint moves over the contiguous prefix of records that are done,
+/// spool's quarantine once every cluster has refused it, instead of being retried forever; the
+/// rest (errors that may pass, no answer in time) is sent again in the next batch. The segment's checkpoint moves over the contiguous prefix of records that are done,
 /// so a crash resends at most what was in flight or done after a gap (at-least-once; consumers
 /// de-duplicate by order id). A checkpoint that cannot be written (a full disk) does not stop
 /// replay: the segment is deleted at its end anyway, which is what frees the disk. A segment
@@ -142,8 +142,13 @@ final class SpoolReplayer: Sendable {
     /// every cluster afresh. A crash in between leaves two copies, absorbed by order id.
     private func requeueAtTail(_ replay: inout Current, streaks: inout Streaks) async {
         let left = replay.progress.pending(limit: replay.segment.items.count)
+        let records = left.map { replay.segment.items[$0].record }
         do {
-            for index in left { try await spool.append(replay.segment.items[index].record) }
+            // Appended together, so the spool's group commit syncs them at once, not one fsync each.
+            try await withThrowingTaskGroup(of: Void.self) { [spool] group in
+                for record in records { group.addTask { try await spool.append(record) } }
+                try await group.waitForAll()
+            }
         } catch {
             logger.error("records every available cluster refused could not be moved behind the spool's newer ones; retrying",
                          metadata: ["segment": "\(replay.segment.sequence)", "error": "\(error)"])
