@@ -106,10 +106,17 @@ extension SDKIntegrationTests {
             }
             // 85% of the baseline: the old fixed deadlines (20 ms per attempt, 30 ms budget) missed
             // most grants at this profile (p50 28 ms here) while a plain producer got ~80% acknowledged
-            // within 40 ms; the hedge to the other cluster should keep the SDK at or above it.
+            // within 40 ms; the hedge to the other cluster should keep the SDK at or above it. Breakers
+            // that took both slow clusters out kept 37% on CI against 87% (ClusterHealth, last in rotation).
             let share = Double(live) / 2_000
             print("jitter: live share \(share), plain producer within \(budget): \(baseline)")
-            #expect(share >= 0.85 * baseline, "\(live) of 2,000 acknowledged live; a plain producer got \(baseline) within the budget")
+            // The breaker's record goes into the message: a cascade (both out, grants straight to the
+            // spool) showed as many trips and a grant p50 of a few milliseconds.
+            let out = try ["A", "B"].map { name in
+                try metrics.expectGauge("reward_sdk_cluster_health", [("cluster", name)]).values.filter { $0 == 0 }.count
+            }
+            #expect(share >= 0.85 * baseline,
+                    "\(live) of 2,000 acknowledged live, \(metrics.grants("spooled")) spooled, out of rotation A \(out[0]) and B \(out[1]) times; a plain producer got \(baseline) within the budget")
             try await Self.everyAnsweredGrantStored(bed, client, Set(tokens.keys.map { "jit:\($0)" }))
         }
 

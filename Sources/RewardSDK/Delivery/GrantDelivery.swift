@@ -13,7 +13,8 @@ import Synchronization
 /// therefore keeps its traffic (its acknowledgements raise its own hedge delay, and only a miss of
 /// the whole budget counts against its breaker), while one that stops answering, or answers only
 /// after the budget (useless within the grant's promise), trips its breaker and leaves the
-/// rotation; its late acknowledgements still count as latency samples. An attempt that lost the race may still land: a duplicate the
+/// rotation, unless it is the last one in rotation and still answers (``ClusterHealth``); its late
+/// acknowledgements still count as latency samples. An attempt that lost the race may still land: a duplicate the
 /// consumers absorb by order id, never a loss.
 final class GrantDelivery: Expirable {
     enum Outcome: Sendable {
@@ -138,7 +139,7 @@ final class GrantDelivery: Expirable {
             // Late or not, an acknowledgement is a latency sample; only one within the budget is a
             // success for the breaker (a late one was already counted as a miss).
             context.latency.record(cluster: permit.cluster, latency: latency)
-            report(index, success: true)
+            if !report(index, success: true) { context.router.acknowledged(permit.cluster) }
             state.withLock { $0.inFlight -= 1 }
             finish(.acknowledged(cluster: permit.cluster))
         case .failure(let error):
@@ -165,14 +166,17 @@ final class GrantDelivery: Expirable {
         }
     }
 
-    /// Reports an attempt to its cluster's breaker, once.
-    private func report(_ index: Int, success: Bool) {
+    /// Reports an attempt to its cluster's breaker, once; `false` when it was already reported.
+    @discardableResult
+    private func report(_ index: Int, success: Bool) -> Bool {
         let permit = state.withLock { state -> ClusterRouter.Permit? in
             guard !state.attempts[index].reported else { return nil }
             state.attempts[index].reported = true
             return state.attempts[index].permit
         }
-        if let permit { context.router.report(permit, success: success) }
+        guard let permit else { return false }
+        context.router.report(permit, success: success)
+        return true
     }
 
     /// No acknowledgement within the budget: every attempt still out counts as a miss.

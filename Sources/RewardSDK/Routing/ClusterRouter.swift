@@ -56,8 +56,19 @@ final class ClusterRouter: Sendable {
 
     /// Records the result of an attempt made under `permit`.
     func report(_ permit: Permit, success: Bool, now: UInt64 = MonotonicClock.now()) {
-        let changed = health.withLock { $0[permit.cluster].record(success: success, probe: permit.probe, now: now) }
+        let changed = health.withLock { health in
+            var rival: Double?
+            for index in health.indices where index != permit.cluster && health[index].isInRotation {
+                rival = max(rival ?? 0, health[index].inTimeShare)
+            }
+            return health[permit.cluster].record(success: success, probe: permit.probe, now: now, rival: rival)
+        }
         if let changed { onTransition(permit.cluster, changed) }
+    }
+
+    /// An acknowledgement from `cluster` after its attempt was already reported: it is alive.
+    func acknowledged(_ cluster: Int, now: UInt64 = MonotonicClock.now()) {
+        health.withLock { $0[cluster].acknowledged(now: now) }
     }
 
     /// Gives back a permit that was never used.

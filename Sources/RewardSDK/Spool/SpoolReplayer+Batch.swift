@@ -31,6 +31,7 @@ extension SpoolReplayer {
         }
         // A cluster that answered every record, storing or refusing it, is healthy.
         router.report(permit, success: failed == 0)
+        if failed > 0, !acknowledged.isEmpty { router.acknowledged(permit.cluster) }  // slow or partial, but alive
 
         if passedOn > 0 {
             logger.warning("a cluster refused spooled records for good; they go to another cluster", metadata: [
