@@ -11,6 +11,8 @@
 # Seeds 2 and 7 are regression seeds: 2's clusters going down and flapping made librdkafka deliver
 # offsets twice within one assignment, which left a commit point stuck for good; 7's permanent
 # refusal on A stranded answered grants in the spool's quarantine (docs/chaos.md, "Found").
+# Two seeds, not three: the whole CI run had grown past its 45 minutes; the 20-seed sweep in
+# docs/chaos.md (REWARD_CHAOS_SEEDS="$(seq 5 24)") is the wider check before changing the harness.
 # A seed replays its schedule only with the fault kinds it was drawn from: adding a kind to the
 # harness changes what a seed draws, so a regression seed is re-checked when kinds are added.
 set -euo pipefail
@@ -18,7 +20,7 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 bin=$1
-seeds=(${REWARD_CHAOS_SEEDS:-2 7 4})
+seeds=(${REWARD_CHAOS_SEEDS:-2 7})
 for seed in "${seeds[@]}"; do
     started=$(date +%s)
     "$bin/reward-bench" chaos --seed "$seed" --duration 45 --settle 150
