@@ -43,8 +43,10 @@ public struct RewardClientConfiguration: Sendable {
         public var hedgeFactor: Double = 1.5
         /// How long ``RewardClient/start(timeout:)`` waits for the clusters by default. Default 10 s.
         public var readinessTimeout: Duration = .seconds(10)
-        /// Consecutive failures (errors or grants that got no acknowledgement within the whole
-        /// budget) that take a cluster out of rotation. Default 3.
+        /// Failures (errors or grants that got no acknowledgement within the whole budget), more
+        /// than the successes since the first of them, that take a cluster out of rotation when it
+        /// is also silent or another cluster in rotation answers in time clearly more often.
+        /// Default 3.
         public var failureThreshold: Int = 3
         /// How long such a streak must last, so a momentary stall does not take a healthy cluster
         /// out (its in-flight attempts all miss the deadline at once). Default 50 ms.
