@@ -21,8 +21,22 @@ cd "$ROOT"
 
 bin=$1
 seeds=(${REWARD_CHAOS_SEEDS:-2 7})
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for seed in "${seeds[@]}"; do
-    started=$(date +%s)
-    "$bin/reward-bench" chaos --seed "$seed" --duration 45 --settle 150
-    echo "ops/test: chaos seed $seed took $(($(date +%s) - started)) s"
+    for attempt in 1 2; do
+        started=$(date +%s)
+        status=0
+        "$bin/reward-bench" chaos --seed "$seed" --duration 45 --settle 150 2>&1 | tee "$log" || status=$?
+        echo "ops/test: chaos seed $seed took $(($(date +%s) - started)) s"
+        [[ $status -eq 0 ]] && break
+        # librdkafka 2.0.2's mock aborting on its own assertion (docs/chaos.md, "Seen and not ours")
+        # ends the run without a verdict on our code: run the seed once more. Any other failure,
+        # or the mock aborting twice, fails the stage.
+        if [[ $attempt -eq 1 ]] && grep -q 'the Kafka mock host exited with status .*librdkafka.s mock' "$log"; then
+            echo "ops/test: chaos seed $seed: librdkafka's mock aborted (not a verdict on the stack); running it once more"
+            continue
+        fi
+        exit "$status"
+    done
 done
