@@ -73,18 +73,25 @@ public final class LaneHarness: Sendable {
 
     /// Every record on a topic (all partitions), read from the start.
     public func readAll(_ cluster: ClusterName, topic: String, expecting count: Int) async throws -> [KafkaConsumerMessage] {
+        try await readAll(cluster, topic: topic, description: "\(count) records") { $0.count >= count }
+    }
+
+    /// Reads `topic` from the start until `done` holds for what was read (a topic written at least
+    /// once, such as a dead-letter topic after a redelivery, may hold copies).
+    public func readAll(_ cluster: ClusterName, topic: String, description: String,
+                        until done: @escaping @Sendable ([KafkaConsumerMessage]) -> Bool) async throws -> [KafkaConsumerMessage] {
         let kafka = self.cluster(cluster)
         let partitions = try await KafkaAdmin(bootstrapServers: kafka.bootstrapServers, logger: logger)
             .describeTopics([topic]).first?.partitions.map(\.id) ?? []
         let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration(group: uniqueTestName("reader")), logger: logger)
         try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { (KafkaTopicPartition(topic: topic, partition: $0), Int64(0)) }))
         defer { Task { await consumer.close() } }
-        return try await withDeadline(.seconds(60), "reading \(count) records from \(topic)") {
+        return try await withDeadline(.seconds(60), "reading \(description) from \(topic)") {
             var messages: [KafkaConsumerMessage] = []
-            guard count > 0 else { return messages }
+            guard !done(messages) else { return messages }
             for try await message in consumer.messages {
                 messages.append(message)
-                if messages.count >= count { break }
+                if done(messages) { break }
             }
             return messages
         }

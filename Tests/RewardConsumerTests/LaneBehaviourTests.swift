@@ -50,7 +50,11 @@ struct LaneBehaviourTests {
             }
             try await lane.stop()
 
-            let parked = try await harness.readAll(.a, topic: "reward-cash-dlt", expecting: 3)
+            // Until three origins: a record redelivered before its offset was committed is parked
+            // again (CI once read forged-1 twice and stopped before the junk); dead_letters keeps one.
+            let origins = { @Sendable (read: [KafkaConsumerMessage]) in Set(read.compactMap { ParkingHeaders.string(ParkingHeaders.origin, in: $0) }) }
+            let parked = try await harness.readAll(.a, topic: "reward-cash-dlt", description: "3 origins") { origins($0).count >= 3 }
+            #expect(origins(parked).count == 3)
             let reasons = Set(parked.compactMap { ParkingHeaders.string(ParkingHeaders.reason, in: $0) })
             #expect(reasons == ["malformed_record", "empty_record", "token_signature_mismatch"])
             #expect(parked.allSatisfy { ParkingHeaders.string(ParkingHeaders.origin, in: $0)?.hasPrefix("A/reward-cash/") == true })
