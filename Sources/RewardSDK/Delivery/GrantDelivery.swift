@@ -13,9 +13,10 @@ import Synchronization
 /// therefore keeps its traffic (its acknowledgements raise its own hedge delay, and only a miss of
 /// the whole budget counts against its breaker), while one that stops answering, or answers only
 /// after the budget (useless within the grant's promise), trips its breaker and leaves the
-/// rotation, unless it is the last one in rotation and still answers (``ClusterHealth``); its late
-/// acknowledgements still count as latency samples. An attempt that lost the race may still land: a duplicate the
-/// consumers absorb by order id, never a loss.
+/// rotation when it is also silent or another cluster answers in time clearly more often
+/// (``ClusterHealth``); its late acknowledgements still count as latency samples and as signs of
+/// life. An attempt that lost the race may still land: a duplicate the consumers absorb by order
+/// id, never a loss.
 final class GrantDelivery: Expirable {
     enum Outcome: Sendable {
         case acknowledged(cluster: Int)
