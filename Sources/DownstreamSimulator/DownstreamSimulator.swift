@@ -13,7 +13,7 @@ import Synchronization
 ///   with `Retry-After: 1`); then 500 at the injected error rate (nothing credited); else credited
 ///   once per key: 200 `{reference}` the first time, 409 `{reference}` (same reference) for a
 ///   repeat with the same payload, 422 for the key with another payload.
-/// - `POST /control` `{capacityPerSlice?, latencyMs?, errorRate?}` changes the knobs live.
+/// - `POST /control` `{capacityPerSlice?, latencyMs?, errorRate?, senderClockOffsetsMs?}` changes the knobs live.
 /// - `GET /stats` returns ``SimulatorStats`` as JSON.
 public final class DownstreamSimulator: Service, Sendable {
     /// Where to listen and how to behave at first.
@@ -57,6 +57,9 @@ public final class DownstreamSimulator: Service, Sendable {
     /// Changes the knobs, as `POST /control` does.
     @discardableResult
     public func update(_ control: SimulatorControl) -> SimulatorKnobs { ledger.update(control) }
+
+    /// The knobs now.
+    public var knobs: SimulatorKnobs { ledger.knobs }
 
     /// The bound port, once the server listens.
     /// - Throws: ``SimulatorError`` when the server stopped or failed before listening.
@@ -131,10 +134,13 @@ public final class DownstreamSimulator: Service, Sendable {
         }
         let fingerprint = "\(credit.userId)|\(credit.rewardType)|\(credit.amount)|\(credit.unit)"
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        // Outside bytes: only a plain number within a minute of our clock is taken.
+        // Outside bytes: only a plain number within a minute of our clock (or of a sender's
+        // declared skew) is taken.
+        let knobs = ledger.knobs
         let sent = request.headers[Self.pacedAtHeader].flatMap { $0.utf8.count <= 15 ? Int64($0) : nil }
-            .flatMap { abs(now - $0) <= 60_000 ? $0 : nil }
-        let decision = ledger.submit(orderID: key, fingerprint: fingerprint, nowMilliseconds: now, pacedMilliseconds: sent)
+            .flatMap { knobs.pacedTime(stamp: $0, nowMilliseconds: now) }
+        let decision = ledger.submit(orderID: key, fingerprint: fingerprint, nowMilliseconds: now, pacedMilliseconds: sent?.milliseconds,
+                                     fromSkewedSender: (sent?.offset ?? 0) != 0)
         if decision != .tooManyRequests {
             let latency = ledger.knobs.latencyMilliseconds
             if latency > 0 { try await Task.sleep(for: .milliseconds(latency)) }
@@ -158,7 +164,7 @@ public final class DownstreamSimulator: Service, Sendable {
     private static func control(_ request: Request, ledger: SimulatorLedger) async throws -> Response {
         let body = try await request.body.collect(upTo: 4 * 1024)
         guard let control = try? JSONDecoder().decode(SimulatorControl.self, from: Data(body.readableBytesView)) else {
-            return try json(["error": "expected {capacityPerSlice?, latencyMs?, errorRate?}"], status: .badRequest)
+            return try json(["error": "expected {capacityPerSlice?, latencyMs?, errorRate?, senderClockOffsetsMs?}"], status: .badRequest)
         }
         return try json(ledger.update(control), status: .ok)
     }

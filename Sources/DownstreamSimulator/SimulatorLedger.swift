@@ -33,6 +33,7 @@ final class SimulatorLedger: Sendable {
         var pacedSliceCounts: [Int64: Int] = [:]
         var maxPerPacedSlice = 0
         var maxTransitMilliseconds: Int64 = 0
+        var pacedBySkewedSenders = 0
         var nextReference = 0
     }
 
@@ -52,6 +53,7 @@ final class SimulatorLedger: Sendable {
             if let capacity = control.capacityPerSlice { state.knobs.capacityPerSlice = max(0, capacity) }
             if let latency = control.latencyMs { state.knobs.latencyMilliseconds = max(0, latency) }
             if let errorRate = control.errorRate { state.knobs.errorRate = min(1, max(0, errorRate)) }
+            if let offsets = control.senderClockOffsetsMs { state.knobs.senderClockOffsetsMilliseconds = Array(offsets.prefix(16)) }
             return state.knobs
         }
     }
@@ -59,7 +61,9 @@ final class SimulatorLedger: Sendable {
     /// Admits one credit in the slice of `nowMilliseconds`, then credits it once per key.
     /// - Parameter pacedMilliseconds: The sender's `X-Reward-Paced-At`, when it sent one (range-checked
     ///   by the caller: within a minute of `nowMilliseconds`).
-    func submit(orderID: String, fingerprint: String, nowMilliseconds: Int64, pacedMilliseconds: Int64? = nil) -> Decision {
+    ///   - fromSkewedSender: The stamp was read with a declared sender clock offset.
+    func submit(orderID: String, fingerprint: String, nowMilliseconds: Int64, pacedMilliseconds: Int64? = nil,
+                fromSkewedSender: Bool = false) -> Decision {
         let slice = nowMilliseconds / 100
         return state.withLock { state in
             let count = state.sliceCounts[slice, default: 0]
@@ -74,6 +78,7 @@ final class SimulatorLedger: Sendable {
                 state.pacedSliceCounts[sent / 100] = pacedCount
                 state.maxPerPacedSlice = max(state.maxPerPacedSlice, pacedCount)
                 state.maxTransitMilliseconds = max(state.maxTransitMilliseconds, nowMilliseconds - sent)
+                if fromSkewedSender { state.pacedBySkewedSenders += 1 }
             }
             if state.sliceCounts.count > historySlices * 2 {
                 let oldest = slice - Int64(historySlices)
@@ -128,7 +133,8 @@ final class SimulatorLedger: Sendable {
                 accepted: state.accepted, distinctOrderIds: state.credits.count, duplicates: state.duplicates,
                 keyReused: state.keyReused, rejected429: state.rejected, injectedErrors: state.injectedErrors,
                 invalid: state.invalid, capacityPerSlice: state.knobs.capacityPerSlice, maxPerSlice: state.maxPerSlice,
-                maxPerPacedSlice: state.maxPerPacedSlice, maxTransitMilliseconds: state.maxTransitMilliseconds, slices: slices)
+                maxPerPacedSlice: state.maxPerPacedSlice, maxTransitMilliseconds: state.maxTransitMilliseconds,
+                pacedBySkewedSenders: state.pacedBySkewedSenders, slices: slices)
         }
     }
 }

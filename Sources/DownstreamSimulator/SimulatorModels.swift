@@ -6,11 +6,29 @@ public struct SimulatorKnobs: Sendable, Hashable, Codable {
     public var latencyMilliseconds: Int
     /// The fraction of admitted requests answered 500 without crediting.
     public var errorRate: Double
+    /// Clock offsets a test gave some senders (more than a minute, so that a stamp is never
+    /// ambiguous): a `X-Reward-Paced-At` within a minute of now + an offset is counted as sent at
+    /// stamp − offset, so a skewed sender's requests are counted at the real time they were paced
+    /// for, not dropped as implausible.
+    public var senderClockOffsetsMilliseconds: [Int64]
 
-    public init(capacityPerSlice: Int = 100, latencyMilliseconds: Int = 0, errorRate: Double = 0) {
+    public init(capacityPerSlice: Int = 100, latencyMilliseconds: Int = 0, errorRate: Double = 0,
+                senderClockOffsetsMilliseconds: [Int64] = []) {
         self.capacityPerSlice = capacityPerSlice
         self.latencyMilliseconds = latencyMilliseconds
         self.errorRate = errorRate
+        self.senderClockOffsetsMilliseconds = senderClockOffsetsMilliseconds
+    }
+
+    /// The real time a sender paced a request for: its stamp, less the offset of the sender's
+    /// clock the stamp lies near (and that offset); nil for a stamp within a minute of none.
+    func pacedTime(stamp: Int64, nowMilliseconds: Int64) -> (milliseconds: Int64, offset: Int64)? {
+        let window: Int64 = 60_000
+        for offset in [0] + senderClockOffsetsMilliseconds
+        where abs(offset) <= 86_400_000 && abs(nowMilliseconds + offset - stamp) <= window {
+            return (stamp - offset, offset)
+        }
+        return nil
     }
 }
 
@@ -19,11 +37,13 @@ public struct SimulatorControl: Sendable, Hashable, Codable {
     public var capacityPerSlice: Int?
     public var latencyMs: Int?
     public var errorRate: Double?
+    public var senderClockOffsetsMs: [Int64]?
 
-    public init(capacityPerSlice: Int? = nil, latencyMs: Int? = nil, errorRate: Double? = nil) {
+    public init(capacityPerSlice: Int? = nil, latencyMs: Int? = nil, errorRate: Double? = nil, senderClockOffsetsMs: [Int64]? = nil) {
         self.capacityPerSlice = capacityPerSlice
         self.latencyMs = latencyMs
         self.errorRate = errorRate
+        self.senderClockOffsetsMs = senderClockOffsetsMs
     }
 }
 
@@ -57,6 +77,9 @@ public struct SimulatorStats: Sendable, Hashable, Codable {
     public var maxPerPacedSlice: Int
     /// The longest time from a sender's `X-Reward-Paced-At` to its arrival here.
     public var maxTransitMilliseconds: Int64
+    /// Admitted requests stamped by a sender with a declared clock offset
+    /// (``SimulatorKnobs/senderClockOffsetsMilliseconds``): proof that the skew was on.
+    public var pacedBySkewedSenders: Int
     /// The admitted count of each recent slice, oldest first.
     public var slices: [Slice]
 }

@@ -24,7 +24,8 @@ struct RewardConsumerCommand: AsyncParsableCommand {
         discussion: """
             Settings: REWARD_* environment variables over the JSON file named by REWARD_CONFIG
             (db.*, kafka.clusters, catalog.path, rates.path, tokens.*, ledgers.<name>.url,
-            consumer.metricsPort). SIGTERM stops fetching, finishes settling batches, commits and exits 0.
+            consumer.metricsPort; clock.offsetMilliseconds skews this process's wall clock, in development
+            mode only, for the chaos harness). SIGTERM stops fetching, finishes settling batches, commits and exits 0.
             """)
 
     @Option(help: "Cluster name in the cluster directory (A or B).")
@@ -47,6 +48,10 @@ struct RewardConsumerCommand: AsyncParsableCommand {
         let registry = ProcessMetrics.bootstrapOnce()
         let logger = Logger(label: "reward-consumer.\(cluster).\(topic)")
         let config = try await RewardConfiguration.reader()
+        if let offset = try ClockOffset(config: config) {
+            WallClock.skew(by: offset)
+            logger.warning("running with a skewed wall clock (development only)", metadata: ["offsetMilliseconds": "\(offset.milliseconds)"])
+        }
         let wiring = try await ConsumerWiring(cluster: ClusterName(rawValue: cluster), topic: topic,
                                               topicsDirectory: topicsDirectory, config: config, logger: logger)
         let instance = instanceID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"

@@ -1,3 +1,4 @@
+import RewardCore
 @testable import RewardSettlement
 import Testing
 

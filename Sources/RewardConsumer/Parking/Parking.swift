@@ -2,6 +2,7 @@ import Foundation
 public import Kafka
 public import Logging
 public import MariaDB
+import RewardCore
 
 /// Moves a record out of the lane's way without losing it: to the retry topic (to be settled
 /// again later) or to the dead-letter topic plus the `dead_letters` table (for a person).
@@ -40,7 +41,7 @@ public final class Parking: Sendable {
             ParkingHeaders.attempts: String(attempts),
             ParkingHeaders.retryPasses: String(passes),
             ParkingHeaders.retryDelay: String(delayMilliseconds),
-            ParkingHeaders.notBefore: String(Int64(Date().timeIntervalSince1970 * 1000) + delayMilliseconds),
+            ParkingHeaders.notBefore: String(WallClock.milliseconds() + delayMilliseconds),
             ParkingHeaders.reason: reason,
             ParkingHeaders.origin: origin(of: message).description,
         ])

@@ -159,7 +159,7 @@ public final class LaneConsumer: Service, Sendable {
         let orderID = message.key.map { String(decoding: $0, as: UTF8.self) }
         let headers: ParkingHeaders.Parsed
         let (grant, type): (VerifiedGrant, RewardType)
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = WallClock.milliseconds()
         do {
             headers = try ParkingHeaders.read(message, nowMilliseconds: now)
             (grant, type) = try verifier.verify(message.value)

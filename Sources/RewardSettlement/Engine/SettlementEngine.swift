@@ -141,7 +141,7 @@ public final class SettlementEngine: Sendable {
         }
         let rows: [String: ClaimRow]
         do {
-            rows = try await claims.claim(newClaims, on: batch.pool, now: Date())
+            rows = try await claims.claim(newClaims, on: batch.pool, now: WallClock.date())
         } catch {
             logger.warning("claim batch failed", metadata: ["orders": "\(groups.count)", "error": "\(error)"])
             return groups.flatMap { $0.items.map { ($0.index, .retriable("claim: \(error)")) } }
@@ -167,7 +167,7 @@ public final class SettlementEngine: Sendable {
         var credited = await credit(pending, &outcomes)
         credited = halt(after: .ledger, credited, &outcomes)
         do {
-            try await claims.confirm(credited.map { ($0.settler.item.orderID, $0.reference) }, on: batch.pool, now: Date())
+            try await claims.confirm(credited.map { ($0.settler.item.orderID, $0.reference) }, on: batch.pool, now: WallClock.date())
             for entry in credited {
                 outcomes[entry.settler.item.index] = entry.isNew ? .credited(ledgerReference: entry.reference) : .alreadyCredited
             }
@@ -192,7 +192,7 @@ public final class SettlementEngine: Sendable {
     private func recordConflicts(_ decisions: ClaimDecisions, on pool: MariaDBPool, _ outcomes: inout [Int: SettlementOutcome]) async {
         guard !decisions.conflicts.isEmpty else { return }
         do {
-            try await claims.recordAnomalies(decisions.anomalies, on: pool, now: Date())
+            try await claims.recordAnomalies(decisions.anomalies, on: pool, now: WallClock.date())
         } catch {
             logger.warning("recording conflicts failed", metadata: ["conflicts": "\(decisions.conflicts.count)", "error": "\(error)"])
             for (item, _) in decisions.conflicts { outcomes[item.index] = .retriable("recording the conflict: \(error)") }
@@ -230,7 +230,7 @@ public final class SettlementEngine: Sendable {
                               rewardType: $0.row.identity.rewardType, amount: $0.row.identity.amount)
             }
             do {
-                let (decisions, levels) = try await budgets.reserve(requests, on: chunk.pool, now: Date())
+                let (decisions, levels) = try await budgets.reserve(requests, on: chunk.pool, now: WallClock.date())
                 for level in levels {
                     metrics.budget(level)
                     if level.crossedWarning {

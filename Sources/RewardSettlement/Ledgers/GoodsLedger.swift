@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import MariaDB
 public import Metrics
+import RewardCore
 
 /// The built-in goods ledger (coupons, frames, prizes) in MariaDB, sharded by user id.
 ///
@@ -92,7 +93,7 @@ public final class GoodsLedger: Ledger {
         async throws -> Set<GrantKey>
     {
         let existing = readFirst ? try await existing(grants.map(\.key), on: connection) : []
-        let now = Date()
+        let now = WallClock.date()
         var insert: SQLQuery = """
             INSERT INTO goods_grants (user_id, order_id, item_type, quantity, activity_id, granted_at, created_at) VALUES
             """

@@ -1,3 +1,4 @@
+import RewardCore
 import AsyncHTTPClient
 import Foundation
 public import Logging

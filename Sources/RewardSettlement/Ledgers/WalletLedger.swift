@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import MariaDB
 public import Metrics
+import RewardCore
 
 /// The built-in double-entry wallet (cash and coins) in MariaDB, sharded by user id.
 ///
@@ -107,7 +108,7 @@ public final class WalletLedger: Ledger {
                 reward_type, created_at) VALUES
             """
         var balances: [AccountKey: Int64] = [:]
-        let now = Date()
+        let now = WallClock.date()
         for (transfer, credit) in transfers {
             if let leg = existing[transfer] {
                 if leg.account != credit.userID || leg.amount != credit.amount || leg.currency != credit.unit {

@@ -1,3 +1,4 @@
+import RewardCore
 import DequeModule
 import Synchronization
 

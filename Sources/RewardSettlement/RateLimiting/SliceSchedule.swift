@@ -1,3 +1,5 @@
+import RewardCore
+
 /// Where the permits of a rate fall in time: 100 ms slices aligned to wall-clock time
 /// (slice = epoch ms / 100), each with its share of the rate, paced evenly inside the slice.
 ///

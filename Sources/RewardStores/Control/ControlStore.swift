@@ -78,7 +78,7 @@ public struct ControlStore: Sendable {
             let old = try await connection.query("SELECT value FROM controls WHERE name = \(name)")
             let oldValue: Int64? = try old.first?.decode("value")
             let version = current + 1
-            let now = Date()
+            let now = WallClock.date()
             try await connection.execute("UPDATE control_head SET version = \(version) WHERE id = 1")
             if let value {
                 try await connection.execute("""

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 public import RewardSettlement
+import RewardCore
 
 /// The built-in payout ledger: money a withdrawal debited, handed over for payment, once per
 /// withdrawal request id (`payouts`, on the user's wallet shard).
@@ -37,7 +38,7 @@ public final class PayoutLedger: Ledger {
             // INSERT IGNORE: a repeated request id inserts nothing; the read below tells which case it was.
             let result = try await pool.execute("""
                 INSERT IGNORE INTO payouts (request_id, user_id, currency, amount, created_at)
-                VALUES (\(requestID), \(credit.userID), \(credit.unit), \(credit.amount), \(Date()))
+                VALUES (\(requestID), \(credit.userID), \(credit.unit), \(credit.amount), \(WallClock.date()))
                 """)
             if result.affectedRows == 1 { return .credited(reference: reference) }
             let rows = try await pool.query("SELECT user_id, currency, amount FROM payouts WHERE request_id = \(requestID)")

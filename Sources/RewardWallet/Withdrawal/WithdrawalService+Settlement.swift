@@ -7,7 +7,7 @@ extension WithdrawalService {
     /// through the engine, now. Never throws: a store that does not answer means fewer rewards
     /// settled here (consumers settle them later), never money moved without a verified token.
     func settlePending(_ request: WithdrawalRequest) async -> PendingSettlement {
-        let now = Date()
+        let now = WallClock.date()
         var result = PendingSettlement()
         let candidates = await candidates(for: request)
         let statuses = await claimStatuses(candidates, user: request.userID)
@@ -135,7 +135,7 @@ extension WithdrawalService {
 
     /// Presented tokens that settled go into the tokens store, so the wallet page lists them.
     private func recordPresented(_ candidates: [TokenCandidate], outcomes: [SettlementOutcome], user: String) async {
-        let now = Date()
+        let now = WallClock.date()
         let rows = zip(candidates, outcomes).compactMap { candidate, outcome -> StoredToken? in
             guard case .presented = candidate.origin, outcome.isSettled, let parsed = try? RewardToken(parsing: candidate.token)
             else { return nil }

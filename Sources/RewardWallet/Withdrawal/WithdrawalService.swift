@@ -151,7 +151,7 @@ public final class WithdrawalService: Sendable {
     func pay(_ request: WithdrawalRequest, _ debited: WithdrawalReceipt) async -> WithdrawalReceipt {
         let credit = LedgerCredit(
             orderID: OrderID(request.requestID), userID: request.userID, activityID: "withdrawal", rewardType: "withdrawal",
-            amount: request.amount, unit: request.currency, grantedAt: Date())
+            amount: request.amount, unit: request.currency, grantedAt: WallClock.date())
         var receipt = debited
         switch await payout.credit([credit]).first {
         case .credited(let reference)?, .alreadyCredited(let reference)?:

@@ -1,6 +1,7 @@
 import Foundation
 import MariaDB
 import RewardSettlement
+import RewardCore
 
 /// A withdrawal as recorded in `withdrawals`.
 struct RecordedWithdrawal: Sendable {
@@ -45,7 +46,7 @@ struct WithdrawalStore: Sendable {
     func debit(_ request: WithdrawalRequest, receipt: (DebitOutcome) -> WithdrawalReceipt, recordRefusal: Bool) async throws
         -> DebitOutcome
     {
-        let now = Date()
+        let now = WallClock.date()
         let pool = shards.pool(for: request.userID)
         do {
             return try await pool.withTransaction { connection in
@@ -97,7 +98,7 @@ struct WithdrawalStore: Sendable {
 
     /// Records the payout once the payout ledger took it (only a `debited` withdrawal moves on).
     func markPaidOut(user: String, requestID: String, reference: String, receipt: WithdrawalReceipt) async throws {
-        let now = Date()
+        let now = WallClock.date()
         try await shards.pool(for: user).execute("""
             UPDATE withdrawals SET state = 'paid_out', payout_reference = \(reference), result = \(Self.encode(receipt)),
                 paid_out_at = \(now), updated_at = \(now)

@@ -25,6 +25,7 @@ enum ChaosFaultKind: String, CaseIterable, Sendable {
     case partnerOverload = "partner-429"
     case partnerSlow = "partner-slow"
     case partnerLate = "partner-late"
+    case clockSkew = "clock-skew"
     case poison
     case orderStorm = "order-storm"
 
@@ -43,6 +44,7 @@ enum ChaosFaultKind: String, CaseIterable, Sendable {
         case .databaseKill, .databaseStop: 12
         case .databaseReadOnly, .databaseLocks: 13
         case .partnerErrors, .partnerOverload, .partnerSlow, .partnerLate: 14
+        case .clockSkew: 18
         case .poison: 19
         case .orderStorm: 21
         }
@@ -76,12 +78,19 @@ struct ChaosFault: Sendable {
 
     var endMilliseconds: Int { startMilliseconds + lengthMilliseconds }
 
+    /// `clock-skew`'s offset: an hour and 50 ms either way. The hour tests every comparison of
+    /// times across processes (retry due times, recorded claim times); the 50 ms, half a rate
+    /// slice, sets the consumer's slices across everyone else's.
+    var clockOffsetMilliseconds: Int64 {
+        (startMilliseconds % 2 == 0 ? 1 : -1) * (3_600_000 + 50)
+    }
+
     var resource: ChaosFaultKind.Resource {
         switch kind {
         case .produceErrors, .fetchErrors, .commitErrors, .roundTrip, .brokerDown, .clusterDown, .clusterFlap, .leaderless,
              .permanentProduceError, .fatalIdempotence:
             .cluster(cluster)
-        case .consumerKill, .consumerTerm, .consumerStop: .consumer(target)
+        case .consumerKill, .consumerTerm, .consumerStop, .clockSkew: .consumer(target)
         case .consumerJoin: .none
         case .databaseKill, .databaseStop, .databaseReadOnly, .databaseLocks: .database
         case .partnerErrors, .partnerOverload, .partnerSlow, .partnerLate: .partner

@@ -113,6 +113,13 @@ struct ChaosInjector: Sendable {
         case .partnerLate:
             // Longer than the HTTP ledger's 2 s request timeout: credited after the consumer gave up.
             stack.simulator.update(SimulatorControl(latencyMs: 2_500))
+        case .clockSkew:
+            // The partner is told the offset, so that I5 counts the skewed consumer's requests at
+            // the real time it paced them for (its stamps are an hour off).
+            var offsets = stack.simulator.knobs.senderClockOffsetsMilliseconds
+            if !offsets.contains(fault.clockOffsetMilliseconds) { offsets.append(fault.clockOffsetMilliseconds) }
+            stack.simulator.update(SimulatorControl(senderClockOffsetsMs: offsets))
+            try await stack.restartConsumer(slot, clockOffsetMilliseconds: fault.clockOffsetMilliseconds)
         case .poison:
             try await poison(fault)
         case .orderStorm:
@@ -153,6 +160,8 @@ struct ChaosInjector: Sendable {
             await stack.releaseLocks()
         case .partnerErrors, .partnerOverload, .partnerSlow, .partnerLate:
             stack.simulator.update(SimulatorControl(capacityPerSlice: partnerCapacity, latencyMs: 0, errorRate: 0))
+        case .clockSkew:
+            try await stack.restartConsumer(slot, clockOffsetMilliseconds: nil)
         case .sdkKill, .poison, .orderStorm:
             break
         }

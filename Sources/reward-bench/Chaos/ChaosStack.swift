@@ -66,6 +66,8 @@ actor ChaosStack {
     private var extras: [ChildProcess] = []
     /// Exits nobody asked for: a crash or a crash loop.
     private(set) var crashes: [String] = []
+    /// Slots whose consumer runs with a skewed wall clock (`clock-skew`), in milliseconds.
+    private var clockOffsets: [Int: Int64] = [:]
     /// Where each slot's consumer serves `/metrics`, for a failed run's diagnosis.
     private(set) var metricsPorts: [Int: Int] = [:]
     private(set) var api: (process: ChildProcess, port: Int)?
@@ -208,6 +210,8 @@ actor ChaosStack {
     /// recorded as a crash and the slot restarted after a second, as systemd would.
     func startConsumer(_ index: Int) throws {
         let slot = slots[index]
+        var environment = self.environment
+        if let offset = clockOffsets[index] { environment["REWARD_CLOCK_OFFSET_MILLISECONDS"] = String(offset) }
         let child = try ChildProcess("\(paths.bin)/reward-consumer", [
             "--cluster", slot.cluster.rawValue, "--topic", slot.topic, "--topics-directory", "\(paths.root)/topics",
             "--metrics-port", "0", "--instance-id", "chaos-\(slot.name)",
@@ -258,6 +262,18 @@ actor ChaosStack {
             }
         }
         if running[index] == nil { try startConsumer(index) }
+    }
+
+    /// Restarts the slot's consumer (SIGTERM, then a new process under the same instance id)
+    /// with its wall clock off by `milliseconds`, or back on the real time for nil. Its later
+    /// restarts (a crash, another fault) keep the skew until it is taken away.
+    /// A no-op when the slot already runs with that offset (healing is idempotent).
+    func restartConsumer(_ index: Int, clockOffsetMilliseconds milliseconds: Int64?) async throws {
+        guard clockOffsets[index] != milliseconds else { return }
+        clockOffsets[index] = milliseconds
+        signalConsumer(index, SIGCONT)
+        signalConsumer(index, SIGTERM)
+        try await restartConsumer(index)
     }
 
     /// The last three lines a child wrote to standard error, on one line, for a crash report.
