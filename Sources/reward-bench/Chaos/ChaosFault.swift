@@ -17,6 +17,7 @@ enum ChaosFaultKind: String, CaseIterable, Sendable {
     case consumerTerm = "consumer-term"
     case consumerStop = "consumer-stop"
     case consumerJoin = "consumer-join"
+    case retentionOverrun = "retention-overrun"
     case databaseKill = "db-kill"
     case databaseStop = "db-stop"
     case databaseReadOnly = "db-read-only"
@@ -41,6 +42,7 @@ enum ChaosFaultKind: String, CaseIterable, Sendable {
         case .sdkKill: 8
         case .consumerKill, .consumerTerm: 9
         case .consumerStop, .consumerJoin: 10
+        case .retentionOverrun: 11
         case .databaseKill, .databaseStop: 12
         case .databaseReadOnly, .databaseLocks: 13
         case .partnerErrors, .partnerOverload, .partnerSlow, .partnerLate: 14
@@ -52,7 +54,7 @@ enum ChaosFaultKind: String, CaseIterable, Sendable {
 
     /// What the fault holds while it lasts; two faults on one resource never overlap.
     enum Resource: Hashable {
-        case cluster(ClusterName), consumer(Int), database, partner, sdk, none
+        case cluster(ClusterName), consumer(Int), database, partner, sdk
     }
 
     /// How long it lasts, in milliseconds: a mariadbd stopped longer than the read timeout, a
@@ -60,6 +62,7 @@ enum ChaosFaultKind: String, CaseIterable, Sendable {
     var lengths: ClosedRange<Int> {
         switch self {
         case .databaseStop: 7_000...9_000
+        case .retentionOverrun: 4_000...7_000
         case .databaseKill, .clusterDown, .clusterFlap, .consumerStop: 3_000...8_000
         case .poison, .orderStorm, .sdkKill, .permanentProduceError, .fatalIdempotence: 500...1_500
         default: 2_000...6_000
@@ -85,17 +88,44 @@ struct ChaosFault: Sendable {
         (startMilliseconds % 2 == 0 ? 1 : -1) * (3_600_000 + 50)
     }
 
-    var resource: ChaosFaultKind.Resource {
+    /// What the fault holds while it lasts; `consumerSlots` is the stack's slot count.
+    func resources(consumerSlots: Int) -> [ChaosFaultKind.Resource] {
+        let slots = max(1, consumerSlots)
         switch kind {
         case .produceErrors, .fetchErrors, .commitErrors, .roundTrip, .brokerDown, .clusterDown, .clusterFlap, .leaderless,
              .permanentProduceError, .fatalIdempotence:
-            .cluster(cluster)
-        case .consumerKill, .consumerTerm, .consumerStop, .clockSkew: .consumer(target)
-        case .consumerJoin: .none
-        case .databaseKill, .databaseStop, .databaseReadOnly, .databaseLocks: .database
-        case .partnerErrors, .partnerOverload, .partnerSlow, .partnerLate: .partner
-        case .sdkKill: .sdk
-        case .poison, .orderStorm: .none
+            return [.cluster(cluster)]
+        case .consumerKill, .consumerTerm, .consumerStop, .clockSkew: return [.consumer(target % slots)]
+        case .retentionOverrun:
+            // Every consumer of the lane on the cluster (all stopped), and the cluster (its
+            // offsets are read throughout).
+            return [.cluster(cluster)] + laneSlots(consumerSlots: slots).map { .consumer($0) }
+        case .consumerJoin: return []
+        case .databaseKill, .databaseStop, .databaseReadOnly, .databaseLocks: return [.database]
+        case .partnerErrors, .partnerOverload, .partnerSlow, .partnerLate: return [.partner]
+        case .sdkKill: return [.sdk]
+        case .poison, .orderStorm: return []
+        }
+    }
+
+    /// `retention-overrun`'s lane: the cash lane for an even target, goods for an odd one.
+    var laneIndex: Int { target % 2 }
+
+    /// The slots of the lane's consumers on the fault's cluster, as ``ChaosStack`` lays them out
+    /// (cluster A's then B's; within a cluster, each lane's instances in turn).
+    func laneSlots(consumerSlots: Int) -> [Int] {
+        let perCluster = consumerSlots / 2
+        let instances = max(1, perCluster / 2)
+        let first = (cluster == .a ? 0 : perCluster) + laneIndex * instances
+        return Array(first..<min(consumerSlots, first + instances))
+    }
+
+    /// Whether the final heal runs this fault's heal again. Not for the consumer faults (the
+    /// stack restarts every stopped slot itself) nor for an overrun, whose heal is the runbook.
+    var healsAgainAtEnd: Bool {
+        switch kind {
+        case .consumerKill, .consumerTerm, .consumerStop, .retentionOverrun: false
+        default: true
         }
     }
 }
@@ -122,8 +152,9 @@ struct ChaosSchedule: Sendable {
             guard latestStart > 1_000 else { continue }
             let fault = ChaosFault(kind: kind, cluster: random.int(0...1) == 0 ? .a : .b, target: random.int(0...max(0, consumerSlots - 1)),
                                    startMilliseconds: random.int(1_000...latestStart), lengthMilliseconds: length)
+            let held = Set(fault.resources(consumerSlots: consumerSlots))
             let clashes = faults.contains {
-                $0.resource == fault.resource && fault.resource != .none
+                !held.isDisjoint(with: $0.resources(consumerSlots: consumerSlots))
                     && $0.startMilliseconds < fault.endMilliseconds + 1_000 && fault.startMilliseconds < $0.endMilliseconds + 1_000
             }
             if !clashes { faults.append(fault) }

@@ -22,6 +22,8 @@ struct ChaosInjector: Sendable {
 
     /// Records written by the `poison` fault (each must end in a dead letter).
     let poisoned = TestBox(0)
+    /// Overruns made and not yet recovered, by the fault's start.
+    let overruns = TestBox<[Int: Overrun]>([:])
 
     private var mock: KafkaMockControlClient { stack.mock }
 
@@ -120,6 +122,8 @@ struct ChaosInjector: Sendable {
             if !offsets.contains(fault.clockOffsetMilliseconds) { offsets.append(fault.clockOffsetMilliseconds) }
             stack.simulator.update(SimulatorControl(senderClockOffsetsMs: offsets))
             try await stack.restartConsumer(slot, clockOffsetMilliseconds: fault.clockOffsetMilliseconds)
+        case .retentionOverrun:
+            try await overrun(fault)
         case .poison:
             try await poison(fault)
         case .orderStorm:
@@ -162,6 +166,8 @@ struct ChaosInjector: Sendable {
             stack.simulator.update(SimulatorControl(capacityPerSlice: partnerCapacity, latencyMs: 0, errorRate: 0))
         case .clockSkew:
             try await stack.restartConsumer(slot, clockOffsetMilliseconds: nil)
+        case .retentionOverrun:
+            try await recoverOverrun(fault)
         case .sdkKill, .poison, .orderStorm:
             break
         }

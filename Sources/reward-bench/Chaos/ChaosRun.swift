@@ -75,7 +75,7 @@ struct ChaosRun {
         }
 
         // Heal everything again (idempotent), stop the SDK traffic and replay its spool.
-        for fault in schedule.faults where fault.resource != .consumer(fault.target) || fault.kind == .clockSkew { try? await injector.heal(fault) }
+        for fault in schedule.faults where fault.healsAgainAtEnd { try? await injector.heal(fault) }
         try await stack.database.start()
         try await stack.healConsumers()
         try await probe.stop()

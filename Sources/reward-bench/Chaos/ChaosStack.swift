@@ -66,6 +66,12 @@ actor ChaosStack {
     private var extras: [ChildProcess] = []
     /// Exits nobody asked for: a crash or a crash loop.
     private(set) var crashes: [String] = []
+    /// How each slot's consumer last exited, for a fault that expects a halt.
+    struct Exit: Sendable {
+        var status: Int32
+        var errorOutput: String
+    }
+    private(set) var lastExits: [Int: Exit] = [:]
     /// Slots whose consumer runs with a skewed wall clock (`clock-skew`), in milliseconds.
     private var clockOffsets: [Int: Int64] = [:]
     /// Where each slot's consumer serves `/metrics`, for a failed run's diagnosis.
@@ -236,6 +242,7 @@ actor ChaosStack {
         keepLog("consumer-\(slots[index].name)-\(child.processIdentifier)", exit)
         guard running[index] === child else { return }
         running[index] = nil
+        lastExits[index] = Exit(status: exit.status, errorOutput: String(exit.errorOutput.suffix(20_000)))
         guard !stopping.contains(index) else { return }
         crashes.append("consumer \(slots[index].name) exited by itself with status \(exit.status): \(Self.lastLines(exit.errorOutput))")
         say("  ! \(crashes.last ?? "")")
@@ -274,6 +281,44 @@ actor ChaosStack {
         signalConsumer(index, SIGCONT)
         signalConsumer(index, SIGTERM)
         try await restartConsumer(index)
+    }
+
+    /// Marks the slots' next exits as expected (a lane that halts by design): they are neither
+    /// counted as crashes nor restarted, until ``restartConsumer(_:)``.
+    func expectExits(_ indices: [Int]) {
+        for index in indices {
+            stopping.insert(index)
+            lastExits[index] = nil
+        }
+    }
+
+    /// Waits until one of `indices` has exited (true) or `limit` passed (false).
+    func awaitAnyExit(_ indices: [Int], within limit: Duration) async -> Bool {
+        await exitedWithin(limit) { stack in indices.contains { stack.running[$0] == nil } }
+    }
+
+    /// Stops the slots with SIGTERM and waits for them (SIGKILL past 30 s), leaving them stopped.
+    func stopConsumers(_ indices: [Int]) async {
+        for index in indices {
+            signalConsumer(index, SIGCONT)
+            signalConsumer(index, SIGTERM)
+        }
+        guard await exitedWithin(.seconds(30), { stack in indices.allSatisfy { stack.running[$0] == nil } }) else {
+            for index in indices where running[index] != nil {
+                crashes.append("consumer \(slots[index].name) did not stop within 30 s of SIGTERM")
+                signalConsumer(index, SIGKILL)
+            }
+            _ = await exitedWithin(.seconds(10), { stack in indices.allSatisfy { stack.running[$0] == nil } })
+            return
+        }
+    }
+
+    /// Runs `reward-admin` with the children's settings, as an operator on this stack would.
+    nonisolated func admin(_ arguments: [String]) async throws -> (status: Int32, output: String, errorOutput: String) {
+        var environment = self.environment
+        environment["REWARD_OPERATOR"] = "chaos-harness"
+        let result = try await runExecutable("\(paths.bin)/reward-admin", arguments, environment: environment, directory: paths.root)
+        return (result.status, result.output, result.errorOutput)
     }
 
     /// The last three lines a child wrote to standard error, on one line, for a crash report.
