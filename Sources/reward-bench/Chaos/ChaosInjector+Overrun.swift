@@ -40,21 +40,30 @@ extension ChaosInjector {
         let slots = fault.laneSlots(consumerSlots: stack.slots.count)
         let partitions = try TopicDefinition.load(directory: "\(stack.paths.root)/topics", cluster: fault.cluster)
             .first { $0.name == topic }?.partitions ?? 1
-        let partition = Int32(fault.target / 2 % partitions)
-        // A marker the consumers dead-letter, so that the group has a committed offset there.
-        try await produceSurviving([KafkaProducerMessage(topic: topic, partition: partition, key: Array("retention-marker".utf8),
-                                                         value: Array("not an event".utf8))], to: fault.cluster)
-        poisoned.withLock { $0 += 1 }
-        // Stop the lane's consumers once they have read the partition to its end; checked again
-        // once stopped, since a consumer may have parked a record meanwhile.
+        // A marker on every partition, which the consumers dead-letter, so that the group has a
+        // committed offset on each. Then stop the lane's consumers once one partition has been
+        // read to its end (a busy retry partition, the goods lane's spills, may take a while to
+        // go quiet; any of them will do), checked again once they are stopped, since a consumer
+        // may have parked a record meanwhile.
+        let markers = (0..<Int32(partitions)).map {
+            KafkaProducerMessage(topic: topic, partition: $0, key: Array("retention-marker".utf8), value: Array("not an event".utf8))
+        }
+        try await produceSurviving(markers, to: fault.cluster)
+        poisoned.withLock { $0 += markers.count }
+        let first = fault.target / 2 % partitions
+        let order = (0..<partitions).map { Int32((first + $0) % partitions) }
         let deadline = ContinuousClock.now + .seconds(45)
         var stopped: GroupPartitionOffsets?
+        var partition: Int32 = order[0]
         while stopped == nil {
             guard ContinuousClock.now < deadline else {
-                throw ChaosError("the \(lane(fault)) lane on \(fault.cluster) did not read \(topic)/\(partition) to its end within 45 s")
+                throw ChaosError("the \(lane(fault)) lane on \(fault.cluster) did not read any partition of \(topic) to its end within 45 s")
             }
-            let seen = try? await read(fault, topic, partition)
-            if let seen, let committed = seen.committed, committed == seen.logEnd {
+            let seen = (try? await offsets(fault).show(topic: topic, lane: lane(fault)))?.partitions ?? []
+            if let quiet = order.lazy.compactMap({ wanted in seen.first { $0.partition == wanted } })
+                .first(where: { $0.committed != nil && $0.committed == $0.logEnd && $0.logEnd > $0.logStart }),
+               let committed = quiet.committed {
+                partition = quiet.partition
                 for slot in slots { await stack.signalConsumer(slot, SIGSTOP) }
                 try await Task.sleep(for: .milliseconds(500))
                 if let again = try? await read(fault, topic, partition), again.committed == committed, again.logEnd == committed {
@@ -133,7 +142,10 @@ extension ChaosInjector {
         }
         // The junk still in the log is read again and must end as dead letters.
         poisoned.withLock { $0 += Int(gone.logEnd - gone.logStart) }
-        let said = halt.errorOutput.split(separator: "\n").last { $0.contains("lane stopped") }.map { String($0.suffix(160)) } ?? ""
+        let said = halt.errorOutput.split(separator: "\n").last { $0.contains("lane stopped") }.map { line in
+            let at = line.range(of: "outside the log")?.lowerBound ?? line.range(of: "AUTO_OFFSET_RESET")?.lowerBound ?? line.startIndex
+            return String(line[(line.index(at, offsetBy: -60, limitedBy: line.startIndex) ?? line.startIndex)...].prefix(140))
+        } ?? ""
         say("  retention-overrun on \(fault.cluster) \(topic)/\(partition): \(gone.gone) records gone below the log start; "
             + "the lane halted (\(said)); reset to \(gone.logStart), \(gone.logEnd - gone.logStart) junk records left to dead-letter")
         for slot in slots { try await stack.restartConsumer(slot) }

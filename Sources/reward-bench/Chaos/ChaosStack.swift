@@ -262,7 +262,10 @@ actor ChaosStack {
         if running[index] != nil, stopping.contains(index) {
             // The slot's monitor sees the exit (a child is awaited once); past 30 s it is killed.
             guard await exitedWithin(.seconds(30), { $0.running[index] == nil }) else {
-                if !killed.contains(index) { crashes.append("consumer \(slots[index].name) did not stop within 30 s of SIGTERM") }
+                if !killed.contains(index) {
+                    crashes.append("consumer \(slots[index].name) did not stop within 30 s of SIGTERM"
+                                   + " (\(Self.processState(running[index]?.processIdentifier)))")
+                }
                 running[index]?.send(signal: SIGKILL)
                 _ = await exitedWithin(.seconds(10), { $0.running[index] == nil })
                 return try startConsumer(index)
@@ -319,6 +322,16 @@ actor ChaosStack {
         environment["REWARD_OPERATOR"] = "chaos-harness"
         let result = try await runExecutable("\(paths.bin)/reward-admin", arguments, environment: environment, directory: paths.root)
         return (result.status, result.output, result.errorOutput)
+    }
+
+    /// What the kernel says of a process (`/proc/<pid>/status`): running, sleeping, a zombie not
+    /// reaped, or gone (then our monitor missed its exit, not the process its signal).
+    static func processState(_ pid: Int32?) -> String {
+        guard let pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else {
+            return "pid \(pid.map(String.init) ?? "-"): no such process"
+        }
+        let state = status.split(separator: "\n").first { $0.hasPrefix("State:") }.map { String($0.dropFirst(6)).trimmingCharacters(in: .whitespaces) }
+        return "pid \(pid): \(state ?? "state unknown")"
     }
 
     /// The last three lines a child wrote to standard error, on one line, for a crash report.
