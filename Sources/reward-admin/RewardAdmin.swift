@@ -1,4 +1,5 @@
 import ArgumentParser
+import RewardCore
 
 /// The on-call engineer's tool: schema, topics, dev clusters, and (later) drains and reconciliation.
 @main
@@ -11,6 +12,7 @@ struct RewardAdmin: AsyncParsableCommand {
             (for example REWARD_DB_HOST, REWARD_DB_PORT, REWARD_DB_NAME; REWARD_KAFKA_CLUSTERS for the
             cluster directory file). Commands that change something print what they did.
             """,
+        version: RewardVersion.current,
         subcommands: [
             MigrateCommand.self, TopicsCommand.self, DevKafkaCommand.self, StatusCommand.self, DownstreamSimCommand.self,
             DrainCommand.self, DrainSpoolCommand.self, ReconcileCommand.self, DeadLetterCommand.self, BudgetCommand.self, ControlCommand.self,

@@ -26,7 +26,8 @@ struct RewardAPICommand: AsyncParsableCommand {
             api.services (secret: "service-id:base64-secret,…"), api.scopesFile (what each service may grant),
             api.gatewayKey (secret; required unless REWARD_MODE=development), api.userHeader.
             SIGTERM stops accepting, finishes requests in flight, shuts the SDK down and exits 0.
-            """)
+            """,
+        version: RewardVersion.current)
 
     @Option(help: "Port (default: api.port, else 8080; 0 picks a free one).")
     var port: Int?
@@ -55,7 +56,7 @@ struct RewardAPICommand: AsyncParsableCommand {
                                             metrics: MetricsSystem.factory)
         let health: @Sendable () async -> (healthy: Bool, details: [String: String]) = {
             let database = (try? await pool.query("SELECT 1 AS ok")) != nil
-            return (database, ["database": database ? "ok" : "unreachable", "spoolDepth": "\(client.spoolDepth)"])
+            return (database, ["database": database ? "ok" : "unreachable", "spoolDepth": "\(client.spoolDepth)", "version": RewardVersion.current])
         }
         let dependencies = RewardAPI.Dependencies(
             granter: client,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RewardCore
 
 /// Load and throughput runs over the whole path, one subcommand per stage. Each measures against
 /// a baseline taken in the same run and prints the ratio on its last line. Not tests: the numbers
@@ -13,6 +14,7 @@ struct RewardBench: AsyncParsableCommand {
             (REWARD_DB_HOST, REWARD_DB_PORT, REWARD_DB_USER, REWARD_DB_PASSWORD). Benchmarks that need a
             database create their own and drop it afterwards.
             """,
+        version: RewardVersion.current,
         subcommands: [SDKBenchCommand.self, SettleCommand.self, WithdrawCommand.self, RainCommand.self, PaceCommand.self, ChaosCommand.self]
     )
 }

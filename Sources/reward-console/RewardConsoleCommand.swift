@@ -22,7 +22,8 @@ struct RewardConsoleCommand: AsyncParsableCommand {
             {"operators": {"name": "token"}}), console.host, console.port, console.daemons (name=http://…/metrics,…),
             console.secureCookies, console.sessionHours, console.lagSample, console.creditWindowSeconds, console.maxReplays,
             console.metricsPort. SIGTERM finishes the requests in flight and exits 0.
-            """)
+            """,
+        version: RewardVersion.current)
 
     @Option(help: "Port of the page (default: console.port, else 8090; 0 picks a free one).")
     var port: Int?

@@ -24,6 +24,8 @@ struct ConsumerWiring: Sendable {
     private let pool: MariaDBPool
     private let coordination: MariaDBPool
     private let controlPool: MariaDBPool
+    /// `/healthz`'s database probe, on a connection of its own (never queued behind batches).
+    let healthPool: MariaDBPool
     private let producer: KafkaProducer
     private let httpLedgers: [HTTPLedger]
 
@@ -59,6 +61,7 @@ struct ConsumerWiring: Sendable {
         // The control poll too: a switch must apply within 2 s also while settlement is busy.
         controlPool = MariaDBPool(configuration: leases, logger: logger)
         controls = ControlStore(pool: controlPool)
+        healthPool = MariaDBPool(configuration: leases, logger: logger)
         let one = ShardedPool([pool])
         self.stores = SettlementStores(claims: one, wallet: one, budgets: one, goods: one, coordination: coordination)
 
@@ -126,5 +129,6 @@ struct ConsumerWiring: Sendable {
         await pool.shutdown()
         await coordination.shutdown()
         await controlPool.shutdown()
+        await healthPool.shutdown()
     }
 }

@@ -24,9 +24,11 @@ struct RewardConsumerCommand: AsyncParsableCommand {
         discussion: """
             Settings: REWARD_* environment variables over the JSON file named by REWARD_CONFIG
             (db.*, kafka.clusters, catalog.path, rates.path, tokens.*, ledgers.<name>.url,
-            consumer.metricsPort; clock.offsetMilliseconds skews this process's wall clock, in development
+            consumer.metricsHost, consumer.metricsPort, consumer.stallSeconds, consumer.databaseGraceSeconds;
+            clock.offsetMilliseconds skews this process's wall clock, in development
             mode only, for the chaos harness). SIGTERM stops fetching, finishes settling batches, commits and exits 0.
-            """)
+            """,
+        version: RewardVersion.current)
 
     @Option(help: "Cluster name in the cluster directory (A or B).")
     var cluster: String
@@ -40,6 +42,9 @@ struct RewardConsumerCommand: AsyncParsableCommand {
     @Option(help: "Port for /metrics and /healthz (default: consumer.metricsPort, else any free port).")
     var metricsPort: Int?
 
+    @Option(help: "Address /metrics, /healthz and /readyz listen on (default: consumer.metricsHost, else 127.0.0.1; 0.0.0.0 for every interface).")
+    var metricsHost: String?
+
     @Option(help: "This instance's name in the fleet's rate leases (default: host name and pid; a random suffix is added).")
     var instanceID: String?
 
@@ -52,6 +57,10 @@ struct RewardConsumerCommand: AsyncParsableCommand {
             WallClock.skew(by: offset)
             logger.warning("running with a skewed wall clock (development only)", metadata: ["offsetMilliseconds": "\(offset.milliseconds)"])
         }
+        // Settings of this process's own surface first: a mistake there stops it before it connects.
+        let host = try BindHost(metricsHost ?? config.string(forKey: "consumer.metricsHost", default: "127.0.0.1"),
+                                setting: "--metrics-host / consumer.metricsHost (REWARD_CONSUMER_METRICS_HOST)")
+        let healthSettings = try ConsumerHealth.Settings(config: config)
         let wiring = try await ConsumerWiring(cluster: ClusterName(rawValue: cluster), topic: topic,
                                               topicsDirectory: topicsDirectory, config: config, logger: logger)
         let instance = instanceID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
@@ -63,12 +72,14 @@ struct RewardConsumerCommand: AsyncParsableCommand {
             }(),
             pool: wiring.stores.coordination, limiter: wiring.limiter, logger: logger, metrics: MetricsSystem.factory)
         let lane = wiring.laneConsumer
+        let health = ConsumerHealth(lane: lane, pool: wiring.healthPool, settings: healthSettings,
+                                    identity: ["lane": "\(wiring.lane)", "cluster": wiring.cluster.rawValue, "instance": instance])
         let server = OperationsServer(
-            port: metricsPort ?? config.int(forKey: "consumer.metricsPort", default: 0), registry: registry, logger: logger,
-            health: { (true, ["lane": "\(wiring.lane)", "cluster": wiring.cluster.rawValue, "inFlight": "\(lane.inFlight)"]) },
+            host: host.address, port: metricsPort ?? config.int(forKey: "consumer.metricsPort", default: 0), registry: registry, logger: logger,
+            health: { health.health() }, readiness: { health.readiness() },
             onListening: { port in
                 // Unbuffered, so a supervisor reading the log or pipe sees the port at once.
-                FileHandle.standardOutput.write(Data("reward-consumer: \(wiring.cluster)/\(wiring.topics.main) metrics on 127.0.0.1:\(port)\n".utf8))
+                FileHandle.standardOutput.write(Data("reward-consumer: \(wiring.cluster)/\(wiring.topics.main) metrics on \(host):\(port)\n".utf8))
             })
         let watcher = RateFileWatcher(path: wiring.ratesPath, rates: wiring.rates, logger: logger)
         let controls = ControlService(
@@ -76,7 +87,7 @@ struct RewardConsumerCommand: AsyncParsableCommand {
             logger: logger)
         // Graceful shutdown runs in reverse order: the lane stops first, the coordinator last.
         let group = ServiceGroup(
-            services: [coordinator, controls, watcher, server, lane],
+            services: [coordinator, controls, watcher, health, server, lane],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         do {

@@ -11,6 +11,7 @@ struct RewardFuzz: ParsableCommand {
         commandName: "reward-fuzz",
         abstract: "Fuzz targets for the readers of outside bytes: replay a corpus, write the seed corpus.",
         discussion: "Fuzzing itself runs the instrumented build: ops/fuzz [SECONDS].",
+        version: RewardVersion.current,
         subcommands: [List.self, Replay.self, Seed.self])
 }
 

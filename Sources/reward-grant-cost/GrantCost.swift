@@ -26,7 +26,8 @@ struct GrantCost: ParsableCommand {
             work of a grant that a cluster acknowledges, which is what nearly every grant is.
             --raw produces the same number of records of the event's size straight through
             KafkaProducer, with as many in flight as --callers, for the baseline.
-            """)
+            """,
+        version: RewardVersion.current)
 
     @Option(help: "Grants (or raw records) to make.")
     var grants = 10_000

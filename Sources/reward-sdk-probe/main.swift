@@ -12,6 +12,7 @@ struct RewardSDKProbe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reward-sdk-probe",
         abstract: "Grant through RewardSDK in a child process (used by RewardSDKTests' crash test).",
+        version: RewardVersion.current,
         subcommands: [GrantLoop.self, Replay.self])
 }
 

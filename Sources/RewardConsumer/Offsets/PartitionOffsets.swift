@@ -28,6 +28,8 @@ public final class PartitionOffsets: Sendable {
         var finished: [Int64: Int] = [:]
         var commitPoint: Int64?             // next offset to read, once known
         var lastCommitted: Int64?
+        /// Since when the oldest record in flight has held the commit point (nil: none in flight).
+        var headSince: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -68,6 +70,7 @@ public final class PartitionOffsets: Sendable {
     public func begin(_ partition: KafkaTopicPartition, offset: Int64, bytes: Int = 0) -> Ticket? {
         state.withLock { state in
             guard var entry = state.partitions[partition] else { return nil }
+            if entry.inFlight.isEmpty { entry.headSince = .now }
             entry.inFlight.append(offset)
             if entry.commitPoint == nil { entry.commitPoint = offset }
             state.partitions[partition] = entry
@@ -89,6 +92,7 @@ public final class PartitionOffsets: Sendable {
                 index += 1
             }
             entry.inFlight.removeFirst(index)
+            if index > 0 { entry.headSince = entry.inFlight.isEmpty ? nil : .now }
             if let first = entry.inFlight.first { entry.commitPoint = first }
             state.partitions[ticket.partition] = entry
         }
@@ -121,6 +125,22 @@ public final class PartitionOffsets: Sendable {
     public func commitPoint(_ partition: KafkaTopicPartition) -> Int64? {
         state.withLock { $0.partitions[partition]?.commitPoint }
     }
+
+    /// Owned partitions whose commit point has not moved for longer than `limit` while a record
+    /// is in flight, with how long: a record stuck at the head of its partition holds back every
+    /// commit behind it (the lag grows while the lane looks busy).
+    public func stalled(longerThan limit: Duration) -> [(partition: KafkaTopicPartition, held: Duration)] {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            state.partitions.compactMap { partition, entry in
+                guard let since = entry.headSince, now - since > limit else { return nil }
+                return (partition, now - since)
+            }
+        }
+    }
+
+    /// How many partitions the group has given this instance.
+    public var ownedCount: Int { state.withLock { $0.partitions.count } }
 
     /// Records taken and not yet finished, over all partitions.
     public var inFlightCount: Int {

@@ -65,6 +65,21 @@ public final class LaneConsumer: Service, Sendable {
     /// Records taken and not yet settled or parked.
     public var inFlight: Int { lane.offsets.inFlightCount }
 
+    /// Whether the group has assigned this instance its partitions at least once (maybe none,
+    /// when the lane has more instances than partitions).
+    public var joined: Bool { hasJoined.load(ordering: .relaxed) }
+
+    /// Partitions the group gives this instance now.
+    public var ownedPartitions: Int { lane.offsets.ownedCount }
+
+    /// Partitions whose commit point has not moved for longer than `limit` with a record in
+    /// flight (see ``PartitionOffsets/stalled(longerThan:)``).
+    public func stalledPartitions(longerThan limit: Duration) -> [(partition: KafkaTopicPartition, held: Duration)] {
+        lane.offsets.stalled(longerThan: limit)
+    }
+
+    private let hasJoined = Atomic<Bool>(false)
+
     /// Consumes until graceful shutdown (SIGTERM): then stops fetching, lets settling batches
     /// finish (up to the grace period), commits, and leaves the group.
     /// - Throws: ``KafkaError`` with ``KafkaError/Code/offsetOutOfRange`` when a committed offset left
@@ -138,6 +153,7 @@ public final class LaneConsumer: Service, Sendable {
             case .partitionsAssigned(let partitions):
                 lane.offsets.assign(partitions)
                 lane.pauses.assigned(partitions)
+                hasJoined.store(true, ordering: .relaxed)
             case .partitionsRevoked(let partitions):
                 let points = lane.offsets.revoke(partitions)
                 lane.pauses.revoke(partitions)
