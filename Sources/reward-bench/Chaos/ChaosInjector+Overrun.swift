@@ -51,29 +51,49 @@ extension ChaosInjector {
         try await produceSurviving(markers, to: fault.cluster)
         poisoned.withLock { $0 += markers.count }
         let first = fault.target / 2 % partitions
-        let order = (0..<partitions).map { Int32((first + $0) % partitions) }
-        let deadline = ContinuousClock.now + .seconds(45)
+        let order = (0..<partitions).map { KafkaTopicPartition(topic: topic, partition: Int32((first + $0) % partitions)) }
+        // One reader of the group's offsets for the whole wait: on the mock, every short-lived
+        // consumer of the lane's group id (what `offsets show` makes) was followed by a
+        // rebalance of the lane, and polling with one a second kept the goods lane on A
+        // rebalancing for 45 s (seed 22), so it never read a partition to its end.
+        var readerConfiguration = KafkaConsumerConfiguration(bootstrapServers: stack.clusters[fault.cluster] ?? [],
+                                                             groupID: TopicDrainer.group(cluster: fault.cluster, lane: lane(fault)))
+        readerConfiguration.clientID = "chaos-overrun-reader"
+        readerConfiguration.statisticsInterval = nil
+        let reader = try KafkaConsumer(configuration: readerConfiguration, logger: logger)
+        let admin = try KafkaAdmin(bootstrapServers: stack.clusters[fault.cluster] ?? [], clientID: "chaos-overrun", logger: logger)
+        func state(_ partition: KafkaTopicPartition) async throws -> (committed: Int64?, logStart: Int64, logEnd: Int64) {
+            let committed = try await reader.committed([partition], timeout: .seconds(5))[partition] ?? nil
+            let (low, high) = try await admin.watermarks(partition)
+            return (committed, low, high)
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
         var stopped: GroupPartitionOffsets?
-        var partition: Int32 = order[0]
+        var partition: Int32 = order[0].partition
+        var last: [String] = []
         while stopped == nil {
             guard ContinuousClock.now < deadline else {
-                throw ChaosError("the \(lane(fault)) lane on \(fault.cluster) did not read any partition of \(topic) to its end within 45 s")
+                await reader.close()
+                throw ChaosError("the \(lane(fault)) lane on \(fault.cluster) did not read any partition of \(topic) to its end "
+                                 + "within 60 s (\(last.joined(separator: ", ")))")
             }
-            let seen = (try? await offsets(fault).show(topic: topic, lane: lane(fault)))?.partitions ?? []
-            if let quiet = order.lazy.compactMap({ wanted in seen.first { $0.partition == wanted } })
-                .first(where: { $0.committed != nil && $0.committed == $0.logEnd && $0.logEnd > $0.logStart }),
-               let committed = quiet.committed {
-                partition = quiet.partition
+            last = []
+            for candidate in order {
+                guard let seen = try? await state(candidate) else { continue }
+                last.append("\(candidate.partition): committed \(seen.committed.map(String.init) ?? "none") of \(seen.logStart)..<\(seen.logEnd)")
+                guard let committed = seen.committed, committed == seen.logEnd, seen.logEnd > seen.logStart else { continue }
                 for slot in slots { await stack.signalConsumer(slot, SIGSTOP) }
                 try await Task.sleep(for: .milliseconds(500))
-                if let again = try? await read(fault, topic, partition), again.committed == committed, again.logEnd == committed {
-                    stopped = again
+                if let again = try? await state(candidate), again.committed == committed, again.logEnd == committed {
+                    partition = candidate.partition
+                    stopped = try await read(fault, topic, partition)
                     break
                 }
                 for slot in slots { await stack.signalConsumer(slot, SIGCONT) }
             }
-            try await Task.sleep(for: .milliseconds(500))
+            if stopped == nil { try await Task.sleep(for: .seconds(1)) }
         }
+        await reader.close()
         guard let stopped, let committed = stopped.committed else { return }
         // 100 KiB of random bytes a record (lz4 cannot shrink them) until the mock's 5 MiB cap
         // has dropped the batches holding the committed offset.
