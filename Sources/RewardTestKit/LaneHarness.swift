@@ -111,7 +111,9 @@ public final class LaneHarness: Sendable {
         consumerConfiguration.clientID = "test-lane-\(cluster)-\(lane)"
         return LaneConsumer(
             consumer: try KafkaConsumer(configuration: consumerConfiguration, logger: logger),
-            producer: try KafkaProducer(configuration: kafka.producerConfiguration(clientID: "test-parking"), logger: logger),
+            producer: try RenewingProducer(logger: logger) { [logger] () throws(KafkaError) in
+                try KafkaProducer(configuration: kafka.producerConfiguration(clientID: "test-parking"), logger: logger)
+            },
             topics: topics, cluster: cluster.rawValue,
             verifier: RecordVerifier(catalog: fixture.catalog, keyRing: keyRing, lane: lane),
             // Conflicts are logged at error level by design; keep test output to what failed.

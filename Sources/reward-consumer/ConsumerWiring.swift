@@ -26,7 +26,7 @@ struct ConsumerWiring: Sendable {
     private let controlPool: MariaDBPool
     /// `/healthz`'s database probe, on a connection of its own (never queued behind batches).
     let healthPool: MariaDBPool
-    private let producer: KafkaProducer
+    private let producer: RenewingProducer
     private let httpLedgers: [HTTPLedger]
 
     init(cluster: ClusterName, topic: String, topicsDirectory: String, config: ConfigReader, logger: Logger) async throws {
@@ -95,7 +95,9 @@ struct ConsumerWiring: Sendable {
             .entry(cluster)
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: entry.bootstrapServerList)
         producerConfiguration.clientID = "reward-consumer-\(cluster)-\(main.lane)-parking"
-        producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        producer = try RenewingProducer(logger: logger) { [producerConfiguration] () throws(KafkaError) in
+            try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        }
         var consumerConfiguration = KafkaConsumerConfiguration(
             bootstrapServers: entry.bootstrapServerList, groupID: "reward-consumer-\(cluster)-\(main.lane)")
         consumerConfiguration.clientID = "reward-consumer-\(cluster)-\(main.lane)"

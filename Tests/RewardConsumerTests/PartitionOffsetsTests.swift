@@ -6,6 +6,29 @@ import Testing
 struct PartitionOffsetsTests {
     let partition = KafkaTopicPartition(topic: "reward-cash", partition: 3)
 
+    /// `/healthz` names a partition whose commit point one record has held too long: the clock
+    /// starts when the record becomes the head, restarts when the head moves, stops when none is left.
+    @Test func aPartitionIsStalledWhileOneRecordHoldsItsCommitPoint() async throws {
+        let offsets = PartitionOffsets()
+        let other = KafkaTopicPartition(topic: "reward-cash", partition: 4)
+        offsets.assign([partition, other])
+        #expect(offsets.stalled(longerThan: .zero).isEmpty, "nothing in flight, nothing stalled")
+        let first = try #require(offsets.begin(partition, offset: 10))
+        let second = try #require(offsets.begin(partition, offset: 11))
+        try await Task.sleep(for: .milliseconds(60))
+        #expect(offsets.stalled(longerThan: .milliseconds(40)).map(\.partition) == [partition])
+        #expect(offsets.stalled(longerThan: .seconds(5)).isEmpty)
+        offsets.finish(second)
+        #expect(offsets.stalled(longerThan: .milliseconds(40)).map(\.partition) == [partition], "a finish behind the head moves nothing")
+        let third = try #require(offsets.begin(partition, offset: 12))
+        offsets.finish(first)
+        #expect(offsets.stalled(longerThan: .milliseconds(40)).isEmpty, "the head moved: its clock starts again")
+        offsets.finish(third)
+        try await Task.sleep(for: .milliseconds(60))
+        #expect(offsets.stalled(longerThan: .milliseconds(40)).isEmpty, "none in flight")
+        #expect(offsets.ownedCount == 2)
+    }
+
     @Test func outOfOrderFinishesHoldTheCommitPointAtTheLowestOpenRecord() throws {
         let offsets = PartitionOffsets()
         offsets.assign([partition])

@@ -259,7 +259,9 @@ public final class KafkaConsumer: Sendable {
         inbox: Locked<[KafkaConsumerEvent]>, logger: Logger
     ) {
         let changed = TopicPartitionList.read(partitions).map(\.partition).sorted()
-        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        // NULL while the client is closing (a rebalance during shutdown): a crash on SIGTERM in
+        // seed 5 of `reward-bench chaos`. Eager is the safe reading: assign and revoke in full.
+        let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             startNeverCommitted(rk, partitions, logger: logger)

@@ -10,14 +10,15 @@ import RewardCore
 /// Each call returns only once the copy is acknowledged by the cluster (and, for dead letters,
 /// recorded in the table), because the caller commits the original's offset right after.
 public final class Parking: Sendable {
-    private let producer: KafkaProducer
+    /// Renewed after a fatal error, so that parking never waits on a producer that refuses for good.
+    private let producer: RenewingProducer
     private let cluster: String
     private let retryTopic: String
     private let deadLetterTopic: String
     private let deadLetters: MariaDBPool
     private let logger: Logger
 
-    public init(producer: KafkaProducer, cluster: String, retryTopic: String, deadLetterTopic: String,
+    public init(producer: RenewingProducer, cluster: String, retryTopic: String, deadLetterTopic: String,
                 deadLetters: MariaDBPool, logger: Logger) {
         self.producer = producer
         self.cluster = cluster

@@ -42,7 +42,7 @@ public final class LaneConsumer: Service, Sendable {
     private let parkingJobs: BoundedQueue<ParkingJob>
     private let retryDue = RetryDueTimes()
 
-    public init(consumer: KafkaConsumer, producer: KafkaProducer, topics: Topics, cluster: String, verifier: RecordVerifier,
+    public init(consumer: KafkaConsumer, producer: RenewingProducer, topics: Topics, cluster: String, verifier: RecordVerifier,
                 engine: SettlementEngine, limiter: RewardRateLimiter, stores: ConsumerStores, settings: ConsumerSettings,
                 metrics: ConsumerMetrics, logger: Logger) {
         self.consumer = consumer

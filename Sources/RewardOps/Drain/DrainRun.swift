@@ -14,7 +14,7 @@ final class DrainRun {
     private let checkpoints: DrainCheckpointStore
     private let logger: Logger
     private let consumer: KafkaConsumer
-    private let producer: KafkaProducer
+    private let producer: RenewingProducer
     private let parking: Parking
     /// Partitions still to finish, with the offset to stop before.
     private var remaining: [Int32: Int64] = [:]
@@ -37,7 +37,9 @@ final class DrainRun {
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: parts.bootstrapServers)
         producerConfiguration.clientID = "reward-admin-drain-parking"
         producerConfiguration.statisticsInterval = nil
-        producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        producer = try RenewingProducer(logger: logger) { [producerConfiguration, logger] () throws(KafkaError) in
+            try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        }
         parking = Parking(producer: producer, cluster: plan.cluster, retryTopic: parts.retryTopic, deadLetterTopic: parts.deadLetterTopic,
                           deadLetters: parts.pool, logger: logger)
         progress = DrainProgress(total: plan.total)
