@@ -19,6 +19,7 @@ public final class RenewingProducer: Sendable {
     private let logger: Logger
 
     /// Builds the first producer with `make`, which also builds each replacement.
+    /// - Parameter logger: Where a renewal is logged (at error level), with the logger's metadata.
     public init(logger: Logger, make: @escaping Factory) throws(KafkaError) {
         self.make = make
         self.current = Mutex((try make(), 0))
@@ -27,6 +28,12 @@ public final class RenewingProducer: Sendable {
 
     /// The producer in use now.
     public var producer: KafkaProducer { current.withLock { $0.producer } }
+
+    /// The producer in use now and its generation, for a caller that sends with callbacks and
+    /// renews from them (``renew(after:_:)``).
+    public var producerAndGeneration: (producer: KafkaProducer, generation: Int) {
+        current.withLock { ($0.producer, $0.generation) }
+    }
 
     /// How many producers were built to replace one that hit a fatal error.
     public var renewals: Int { renewed.load(ordering: .relaxed) }
@@ -48,7 +55,10 @@ public final class RenewingProducer: Sendable {
         await producer.shutdown(timeout: timeout)
     }
 
-    private func renew(after generation: Int, _ error: KafkaError) {
+    /// Replaces the producer of `generation` (once, whoever notices first); a later generation
+    /// in use already makes this a no-op. The old producer is shut down in the background, which
+    /// fails whatever it still held.
+    public func renew(after generation: Int, _ error: KafkaError) {
         let replaced: KafkaProducer? = current.withLock { current in
             guard current.generation == generation else { return nil }
             do {
@@ -64,7 +74,7 @@ public final class RenewingProducer: Sendable {
         }
         guard let replaced else { return }
         renewed.add(1, ordering: .relaxed)
-        logger.error("producer hit a fatal error and was replaced", metadata: ["error": "\(error)"])
+        logger.error("producer hit a fatal error and was replaced; what it held fails", metadata: ["error": "\(error)"])
         Task.detached { await replaced.shutdown(timeout: .zero) }
     }
 }

@@ -1,7 +1,6 @@
 import Kafka
 import Logging
 import RewardCore
-import Synchronization
 
 /// The SDK's connection to one cluster: its producer, rebuilt after a fatal error.
 ///
@@ -14,30 +13,27 @@ final class ClusterLink: Sendable {
     typealias ProducerFactory = @Sendable () throws(KafkaError) -> KafkaProducer
 
     let name: ClusterName
-    private let makeProducer: ProducerFactory
-    private let current: Mutex<(producer: KafkaProducer, generation: Int)>
+    private let renewing: RenewingProducer
     private let scheduler: DeadlineScheduler
-    private let logger: Logger
-    private let rebuilt = Atomic<Int>(0)
 
     init(name: ClusterName, makeProducer: @escaping ProducerFactory, scheduler: DeadlineScheduler, logger: Logger) throws(KafkaError) {
         self.name = name
-        self.makeProducer = makeProducer
-        self.current = Mutex((try makeProducer(), 0))
+        var logger = logger
+        logger[metadataKey: "cluster"] = "\(name)"
+        self.renewing = try RenewingProducer(logger: logger, make: makeProducer)
         self.scheduler = scheduler
-        self.logger = logger
     }
 
     /// The producer in use now.
-    var producer: KafkaProducer { current.withLock { $0.producer } }
+    var producer: KafkaProducer { renewing.producer }
 
     /// Producers built to replace one that hit a fatal error.
-    var rebuildCount: Int { rebuilt.load(ordering: .relaxed) }
+    var rebuildCount: Int { renewing.renewals }
 
     /// Hands one record to the cluster; `completion` gets the result and the time to it (ns).
     func send(topic: String, key: [UInt8], value: [UInt8],
               completion: @escaping @Sendable (Result<Void, KafkaError>, UInt64) -> Void) {
-        let (producer, generation) = current.withLock { ($0.producer, $0.generation) }
+        let (producer, generation) = renewing.producerAndGeneration
         let sent = MonotonicClock.now()
         do throws(KafkaError) {
             try producer.send(KafkaProducerMessage(topic: topic, key: key, value: value)) { [self] result in
@@ -60,7 +56,7 @@ final class ClusterLink: Sendable {
     /// - Returns: each record's outcome, in `batch` order (spool replay resends only the failed ones).
     func deliver(batch: [SpoolRecord], deadline: UInt64) async -> BatchDelivery.BatchResult {
         guard !batch.isEmpty else { return BatchDelivery.BatchResult(outcomes: []) }
-        let (producer, generation) = current.withLock { ($0.producer, $0.generation) }
+        let (producer, generation) = renewing.producerAndGeneration
         return await withUnsafeContinuation { continuation in
             let delivery = BatchDelivery(count: batch.count, continuation: continuation)
             for (index, record) in batch.enumerated() {
@@ -81,27 +77,10 @@ final class ClusterLink: Sendable {
         }
     }
 
-    /// Replaces the producer of `generation` (once, whoever notices first).
+    /// Replaces the producer of `generation` (once, whoever notices first); what the old one
+    /// still held fails over as any failure would.
     private func rebuild(after generation: Int, _ error: KafkaError) {
-        let replaced: KafkaProducer? = current.withLock { current in
-            guard current.generation == generation else { return nil }
-            do {
-                let fresh = try makeProducer()
-                let old = current.producer
-                current = (fresh, generation + 1)
-                return old
-            } catch {
-                logger.error("could not build a new producer after a fatal error; retrying on the next one",
-                             metadata: ["cluster": "\(name)", "error": "\(error)"])
-                return nil
-            }
-        }
-        guard let replaced else { return }
-        rebuilt.add(1, ordering: .relaxed)
-        logger.error("producer hit a fatal error and was replaced; what it held fails over", metadata: [
-            "cluster": "\(name)", "error": "\(error)",
-        ])
-        Task.detached { await replaced.shutdown(timeout: .zero) }
+        renewing.renew(after: generation, error)
     }
 
     /// Waits until the cluster can take grants without first discovering it (see ``KafkaProducer/waitUntilReady(topics:timeout:)``).
