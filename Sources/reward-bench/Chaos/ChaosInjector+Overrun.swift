@@ -68,7 +68,7 @@ extension ChaosInjector {
             return (committed, low, high)
         }
         let deadline = ContinuousClock.now + .seconds(60)
-        var stopped: GroupPartitionOffsets?
+        var stopped: Int64?
         var partition: Int32 = order[0].partition
         var last: [String] = []
         while stopped == nil {
@@ -86,7 +86,7 @@ extension ChaosInjector {
                 try await Task.sleep(for: .milliseconds(500))
                 if let again = try? await state(candidate), again.committed == committed, again.logEnd == committed {
                     partition = candidate.partition
-                    stopped = try await read(fault, topic, partition)
+                    stopped = committed
                     break
                 }
                 for slot in slots { await stack.signalConsumer(slot, SIGCONT) }
@@ -94,12 +94,14 @@ extension ChaosInjector {
             if stopped == nil { try await Task.sleep(for: .seconds(1)) }
         }
         await reader.close()
-        guard let stopped, let committed = stopped.committed else { return }
+        guard let committed = stopped else { return }
         // 100 KiB of random bytes a record (lz4 cannot shrink them) until the mock's 5 MiB cap
-        // has dropped the batches holding the committed offset.
+        // has dropped the batches holding the committed offset (read from the log's watermarks:
+        // no group client while the lane is stopped).
+        let stoppedPartition = KafkaTopicPartition(topic: topic, partition: partition)
         var written: Int64 = 0
-        var now = stopped
-        while now.logStart <= committed {
+        var logStart = try await admin.watermarks(stoppedPartition).low
+        while logStart <= committed {
             guard written < 300 else { throw ChaosError("\(topic)/\(partition) on \(fault.cluster) kept its log start after 30 MiB") }
             let junk = (0..<10).map { _ in
                 KafkaProducerMessage(topic: topic, partition: partition, key: Array("retention-junk".utf8),
@@ -107,7 +109,7 @@ extension ChaosInjector {
             }
             try await produceSurviving(junk, to: fault.cluster)
             written += Int64(junk.count)
-            now = try await read(fault, topic, partition)
+            logStart = try await admin.watermarks(stoppedPartition).low
         }
         overruns.withLock { $0[fault.startMilliseconds] = Overrun(topic: topic, partition: partition, committed: committed, written: written) }
     }

@@ -260,18 +260,25 @@ actor ChaosStack {
     /// Starts a slot again once the consumer it was told to stop has exited (a no-op while it runs).
     func restartConsumer(_ index: Int) async throws {
         if running[index] != nil, stopping.contains(index) {
-            // The slot's monitor sees the exit (a child is awaited once); past 30 s it is killed.
-            guard await exitedWithin(.seconds(30), { $0.running[index] == nil }) else {
-                if !killed.contains(index) {
-                    crashes.append("consumer \(slots[index].name) did not stop within 30 s of SIGTERM"
-                                   + " (\(Self.processState(running[index]?.processIdentifier)))")
-                }
-                running[index]?.send(signal: SIGKILL)
-                _ = await exitedWithin(.seconds(10), { $0.running[index] == nil })
-                return try startConsumer(index)
-            }
+            await awaitStopped([index])
+            return try startConsumer(index)
         }
         if running[index] == nil { try startConsumer(index) }
+    }
+
+    /// Waits for consumers told to stop: the slots' monitors see the exits (a child is awaited
+    /// once). One still running after 30 s is a crash (unless it was SIGKILLed), said with the
+    /// kernel's view of it, and is killed; then at most 10 s more.
+    private func awaitStopped(_ indices: [Int]) async {
+        guard await !exitedWithin(.seconds(30), { stack in indices.allSatisfy { stack.running[$0] == nil } }) else { return }
+        for index in indices where running[index] != nil {
+            if !killed.contains(index) {
+                crashes.append("consumer \(slots[index].name) did not stop within 30 s of SIGTERM"
+                               + " (\(Self.processState(running[index]?.processIdentifier)))")
+            }
+            signalConsumer(index, SIGKILL)
+        }
+        _ = await exitedWithin(.seconds(10), { stack in indices.allSatisfy { stack.running[$0] == nil } })
     }
 
     /// Restarts the slot's consumer (SIGTERM, then a new process under the same instance id)
@@ -306,14 +313,7 @@ actor ChaosStack {
             signalConsumer(index, SIGCONT)
             signalConsumer(index, SIGTERM)
         }
-        guard await exitedWithin(.seconds(30), { stack in indices.allSatisfy { stack.running[$0] == nil } }) else {
-            for index in indices where running[index] != nil {
-                crashes.append("consumer \(slots[index].name) did not stop within 30 s of SIGTERM")
-                signalConsumer(index, SIGKILL)
-            }
-            _ = await exitedWithin(.seconds(10), { stack in indices.allSatisfy { stack.running[$0] == nil } })
-            return
-        }
+        await awaitStopped(indices)
     }
 
     /// Runs `reward-admin` with the children's settings, as an operator on this stack would.
