@@ -42,6 +42,14 @@ public struct AdminProcess: Sendable {
         AdminProcess(environment: environment.merging(extra) { $1 }, path: path)
     }
 
+    /// The same command without `key` among the settings it is given (ops/test sets no `REWARD_DB_*`
+    /// of its own, so nothing is inherited either).
+    public func removing(_ key: String) -> AdminProcess {
+        var environment = environment
+        environment[key] = nil
+        return AdminProcess(environment: environment, path: path)
+    }
+
     private init(environment: [String: String], path: String) {
         self.environment = environment
         self.path = path

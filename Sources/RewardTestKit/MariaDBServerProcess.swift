@@ -23,10 +23,13 @@ public actor MariaDBServerProcess {
     /// The folder with `data/`, `sock`, `mysqld.pid` and `error.log`.
     public nonisolated let directory: URL
     private var process: Process?
+    private let extraArguments: [String]
 
     /// Makes a private temporary folder and picks a free loopback port; nothing runs until ``start()``.
+    /// - Parameter extraArguments: more `mariadbd` flags (for example `--ssl-cert=…`).
     /// - Throws: ``TestEnvironmentError`` when no port or folder can be had.
-    public init() throws {
+    public init(extraArguments: [String] = []) throws {
+        self.extraArguments = extraArguments
         let directory = URL(fileURLWithPath: "/tmp", isDirectory: true)
             .appendingPathComponent("mdbt-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -64,7 +67,7 @@ public actor MariaDBServerProcess {
             "--innodb-buffer-pool-size=64M",
             "--character-set-server=utf8mb4",
             "--collation-server=utf8mb4_bin",
-        ]
+        ] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

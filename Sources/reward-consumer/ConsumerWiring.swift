@@ -91,15 +91,15 @@ struct ConsumerWiring: Sendable {
         let engine = SettlementEngine(configuration: .init(), stores: stores, ledgers: LedgerDirectory(ledgers: ledgers),
                                       catalog: catalog, logger: logger, metrics: MetricsSystem.factory)
 
-        let entry = try ClusterDirectory.load(from: config.string(forKey: "kafka.clusters", default: ClusterDirectory.defaultPath))
-            .entry(cluster)
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: entry.bootstrapServerList)
+        let connection = try ClusterDirectory.load(from: config.string(forKey: "kafka.clusters", default: ClusterDirectory.defaultPath))
+            .connection(cluster)
+        var producerConfiguration = KafkaProducerConfiguration(connection: connection)
         producerConfiguration.clientID = "reward-consumer-\(cluster)-\(main.lane)-parking"
         producer = try RenewingProducer(logger: logger) { [producerConfiguration] () throws(KafkaError) in
             try KafkaProducer(configuration: producerConfiguration, logger: logger)
         }
         var consumerConfiguration = KafkaConsumerConfiguration(
-            bootstrapServers: entry.bootstrapServerList, groupID: "reward-consumer-\(cluster)-\(main.lane)")
+            connection: connection, groupID: "reward-consumer-\(cluster)-\(main.lane)")
         consumerConfiguration.clientID = "reward-consumer-\(cluster)-\(main.lane)"
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
 

@@ -39,8 +39,8 @@ struct ProbeOptions: ParsableArguments {
         let directory = try ClusterDirectory.load(from: clusters)
         var configuration = RewardClientConfiguration(
             clusters: [
-                .init(name: .a, bootstrapServers: try directory.entry(.a).bootstrapServerList),
-                .init(name: .b, bootstrapServers: try directory.entry(.b).bootstrapServerList),
+                .init(name: .a, connection: try RewardClientConfiguration.connection(.a, in: directory)),
+                .init(name: .b, connection: try RewardClientConfiguration.connection(.b, in: directory)),
             ],
             catalog: try RewardCatalog.load(from: catalog),
             keyRing: try TokenKeyRing(keys: [1: Self.testKey], currentKeyID: 1),

@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Logging
 import RewardConsumer
 import RewardCore
@@ -34,7 +35,7 @@ struct GrantLogScanTests {
 
             let scan = GrantLogScan(
                 sources: [ClusterName.a, .b].map { name in
-                    GrantLogScan.Source(cluster: name, bootstrapServers: harness.cluster(name).bootstrapServers,
+                    GrantLogScan.Source(cluster: name, connection: KafkaConnection(bootstrapServers: harness.cluster(name).bootstrapServers),
                                         topics: [(name: "reward-cash", lane: .cash)])
                 },
                 catalog: fixture.catalog, keyRing: LaneHarness.keyRing, logger: fixture.logger)

@@ -29,7 +29,7 @@ struct TopicApplyTests {
         defer { host.shutdown() }
         let entry = try host.directory.entry(.a)
         let administration = MockTopicAdministration(
-            admin: try KafkaAdmin(bootstrapServers: entry.bootstrapServerList, logger: logger),
+            admin: try KafkaAdmin(connection: try host.directory.connection(.a), logger: logger),
             control: try KafkaMockControlClient(address: try #require(entry.control)), cluster: .a)
         let applier = TopicApplier(administration: administration)
         let definitions = try TopicDefinition.load(directory: Self.topicsDirectory, cluster: .a)
@@ -65,7 +65,7 @@ struct TopicApplyTests {
             #expect(second.output.split(separator: "\n").count == 6)
         }
         let directory = try ClusterDirectory.load(from: clusters)
-        let described = try await KafkaAdmin(bootstrapServers: try directory.entry(.b).bootstrapServerList,
+        let described = try await KafkaAdmin(connection: try directory.connection(.b),
                                              logger: makeTestLogger("t")).describeTopics()
         #expect(Set(described.map(\.name)).isSuperset(of: ["reward-cash", "reward-goods", "reward-cash-retry", "reward-goods-dlt"]))
     }

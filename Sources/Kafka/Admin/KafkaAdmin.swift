@@ -12,24 +12,31 @@ public final class KafkaAdmin: Sendable {
     let handle: RdKafkaHandle
     private let callbacks: RdKafkaCallbacks
     private let pollLoop: PollLoop
-    let bootstrapServers: [String]
+    let connection: KafkaConnection
+    var bootstrapServers: [String] { connection.bootstrapServers }
     let requestTimeout: Duration
     let logger: Logger
 
-    public init(bootstrapServers: [String], clientID: String = "reward-admin", requestTimeout: Duration = .seconds(10),
+    /// A plaintext admin client of `bootstrapServers` (the mock clusters).
+    public convenience init(bootstrapServers: [String], clientID: String = "reward-admin", requestTimeout: Duration = .seconds(10),
+                            logger: Logger) throws(KafkaError) {
+        try self.init(connection: KafkaConnection(bootstrapServers: bootstrapServers), clientID: clientID,
+                      requestTimeout: requestTimeout, logger: logger)
+    }
+
+    public init(connection: KafkaConnection, clientID: String = "reward-admin", requestTimeout: Duration = .seconds(10),
                 logger: Logger) throws(KafkaError) {
-        guard !bootstrapServers.isEmpty else { throw KafkaError.invalidConfiguration("bootstrapServers is empty") }
+        guard !connection.bootstrapServers.isEmpty else { throw KafkaError.invalidConfiguration("bootstrapServers is empty") }
         let callbacks = RdKafkaCallbacks(logger: logger, statistics: nil)
-        let conf = try RdKafkaConfig.make([
-            "bootstrap.servers": bootstrapServers.joined(separator: ","),
+        let conf = try RdKafkaConfig.make(connection.applied(to: [
             "client.id": clientID,
             "allow.auto.create.topics": "false",
-        ])
+        ]))
         callbacks.install(on: conf)
         let handle = RdKafkaHandle(try RdKafkaConfig.newClient(type: RD_KAFKA_PRODUCER, conf: conf))
         self.handle = handle
         self.callbacks = callbacks
-        self.bootstrapServers = bootstrapServers
+        self.connection = connection
         self.requestTimeout = requestTimeout
         self.logger = logger
         self.pollLoop = PollLoop(name: "kafka-admin") { rd_kafka_poll(handle.pointer, 100) }
@@ -192,7 +199,7 @@ public final class KafkaAdmin: Sendable {
     public func committedOffsets(group: String, partitions: [KafkaTopicPartition]) async throws
         -> [KafkaTopicPartition: Int64?]
     {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: group)
+        var configuration = KafkaConsumerConfiguration(connection: connection, groupID: group)
         configuration.clientID = "reward-admin-offsets"
         configuration.statisticsInterval = nil
         let reader = try KafkaConsumer(configuration: configuration, logger: logger)

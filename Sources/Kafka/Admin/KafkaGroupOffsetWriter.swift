@@ -12,7 +12,9 @@ public import Logging
 /// The writer reads no records: partitions are paused as they are assigned. It behaves the same on
 /// real Kafka and on the mock clusters.
 public struct KafkaGroupOffsetWriter: Sendable {
-    public var bootstrapServers: [String]
+    /// The cluster and how to reach it (TLS, SASL, …).
+    public var connection: KafkaConnection
+    public var bootstrapServers: [String] { connection.bootstrapServers }
     public var groupID: String
     public var clientID = "reward-admin-offsets"
     /// The writer's session timeout: how long the group would keep a writer that died mid-way.
@@ -27,9 +29,14 @@ public struct KafkaGroupOffsetWriter: Sendable {
     /// rebalancing after a member left, up to that member's session timeout).
     public var joinTimeout: Duration = .seconds(60)
 
-    public init(bootstrapServers: [String], groupID: String) {
-        self.bootstrapServers = bootstrapServers
+    public init(connection: KafkaConnection, groupID: String) {
+        self.connection = connection
         self.groupID = groupID
+    }
+
+    /// A plaintext connection to `bootstrapServers` (the mock clusters).
+    public init(bootstrapServers: [String], groupID: String) {
+        self.init(connection: KafkaConnection(bootstrapServers: bootstrapServers), groupID: groupID)
     }
 
     /// Joins the group, commits `offsets` if the writer is its only member for `topic`, leaves.
@@ -77,8 +84,7 @@ public struct KafkaGroupOffsetWriter: Sendable {
         guard !bootstrapServers.isEmpty else { throw KafkaError.invalidConfiguration("bootstrapServers is empty") }
         guard !groupID.isEmpty else { throw KafkaError.invalidConfiguration("groupID is empty") }
         let session = max(Int64(1000), sessionTimeout.milliseconds)
-        return [
-            "bootstrap.servers": bootstrapServers.joined(separator: ","),
+        return connection.applied(to: [
             "group.id": groupID,
             "client.id": clientID,
             "session.timeout.ms": String(session),
@@ -89,7 +95,7 @@ public struct KafkaGroupOffsetWriter: Sendable {
             "allow.auto.create.topics": "false",
             "enable.partition.eof": "false",
             "queued.min.messages": "1",
-        ]
+        ])
     }
 }
 

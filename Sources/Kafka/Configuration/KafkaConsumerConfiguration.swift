@@ -3,7 +3,9 @@
 /// Offsets are only ever committed by the application (``KafkaConsumer/commit(_:)``), and an
 /// offset outside the log stops the consumer with an error unless told otherwise.
 public struct KafkaConsumerConfiguration: Sendable {
-    public var bootstrapServers: [String]
+    /// The cluster and how to reach it (TLS, SASL, …).
+    public var connection: KafkaConnection
+    public var bootstrapServers: [String] { connection.bootstrapServers }
     /// The consumer group; every instance of one service shares it.
     public var groupID: String
     public var clientID: String = "reward-consumer"
@@ -32,9 +34,14 @@ public struct KafkaConsumerConfiguration: Sendable {
         case latest
     }
 
-    public init(bootstrapServers: [String], groupID: String) {
-        self.bootstrapServers = bootstrapServers
+    public init(connection: KafkaConnection, groupID: String) {
+        self.connection = connection
         self.groupID = groupID
+    }
+
+    /// A plaintext connection to `bootstrapServers` (the mock clusters).
+    public init(bootstrapServers: [String], groupID: String) {
+        self.init(connection: KafkaConnection(bootstrapServers: bootstrapServers), groupID: groupID)
     }
 
     static let fixed: [String: String] = [
@@ -52,7 +59,6 @@ public struct KafkaConsumerConfiguration: Sendable {
         guard !groupID.isEmpty else { throw KafkaError.invalidConfiguration("groupID is empty") }
         var properties = additionalProperties
         properties.merge(Self.fixed) { _, fixed in fixed }
-        properties["bootstrap.servers"] = bootstrapServers.joined(separator: ",")
         properties["group.id"] = groupID
         properties["client.id"] = clientID
         properties["session.timeout.ms"] = String(sessionTimeout.milliseconds)
@@ -63,6 +69,6 @@ public struct KafkaConsumerConfiguration: Sendable {
         if let statisticsInterval {
             properties["statistics.interval.ms"] = String(max(1000, statisticsInterval.milliseconds))
         }
-        return properties
+        return connection.applied(to: properties)
     }
 }

@@ -3,8 +3,10 @@
 /// Delivery guarantees are not negotiable here: the producer is always idempotent with
 /// `acks=all`, and topics are never created by producing to them.
 public struct KafkaProducerConfiguration: Sendable {
+    /// The cluster and how to reach it (TLS, SASL, …).
+    public var connection: KafkaConnection
     /// `host:port` pairs of the cluster's bootstrap brokers.
-    public var bootstrapServers: [String]
+    public var bootstrapServers: [String] { connection.bootstrapServers }
     /// Names this client in broker logs and in our metrics labels.
     public var clientID: String = "reward"
     /// How long the producer waits to fill a batch; also the floor of delivery latency.
@@ -25,8 +27,13 @@ public struct KafkaProducerConfiguration: Sendable {
         case none, gzip, snappy, lz4, zstd
     }
 
+    public init(connection: KafkaConnection) {
+        self.connection = connection
+    }
+
+    /// A plaintext connection to `bootstrapServers` (the mock clusters).
     public init(bootstrapServers: [String]) {
-        self.bootstrapServers = bootstrapServers
+        self.init(connection: KafkaConnection(bootstrapServers: bootstrapServers))
     }
 
     /// Properties we set for every producer and refuse to let `additionalProperties` change.
@@ -47,7 +54,6 @@ public struct KafkaProducerConfiguration: Sendable {
         }
         var properties = additionalProperties
         properties.merge(Self.fixed) { _, fixed in fixed }
-        properties["bootstrap.servers"] = bootstrapServers.joined(separator: ",")
         properties["client.id"] = clientID
         properties["linger.ms"] = String(linger.milliseconds)
         properties["message.timeout.ms"] = String(max(1, messageTimeout.milliseconds))
@@ -57,7 +63,7 @@ public struct KafkaProducerConfiguration: Sendable {
         if let statisticsInterval {
             properties["statistics.interval.ms"] = String(max(100, statisticsInterval.milliseconds))
         }
-        return properties
+        return connection.applied(to: properties)
     }
 }
 

@@ -18,6 +18,9 @@ enum RdKafkaConfig {
         return conf
     }
 
+    /// Frees a configuration that was only made to check properties.
+    static func destroy(_ conf: OpaquePointer) { rd_kafka_conf_destroy(conf) }
+
     /// Creates a client handle; on success librdkafka owns `conf`, on failure it is destroyed here.
     static func newClient(type: rd_kafka_type_t, conf: OpaquePointer) throws(KafkaError) -> OpaquePointer {
         var errstr = [CChar](repeating: 0, count: 512)

@@ -11,6 +11,8 @@ extension MariaDBConfiguration {
     /// - `connectTimeoutMs`, `readTimeoutMs`, `writeTimeoutMs`, `lockWaitTimeoutMs` (int)
     /// - `transactionIsolation` (string, optional): `READ COMMITTED`, `REPEATABLE READ`, … (also
     ///   with dashes or underscores, any case); an unknown value keeps the server's default
+    /// - `tls.ca`, `tls.cert`, `tls.key` (paths of PEM files), `tls.verifyServerCertificate` (bool,
+    ///   default true), `tls.enabled` (bool): TLS is on when `tls.enabled` is true or any file is named
     public init(config: ConfigReader) {
         self.init(
             user: config.string(forKey: "user", default: "reward"),
@@ -25,6 +27,14 @@ extension MariaDBConfiguration {
         readTimeout = config.milliseconds("readTimeoutMs", default: readTimeout)
         writeTimeout = config.milliseconds("writeTimeoutMs", default: writeTimeout)
         lockWaitTimeout = config.milliseconds("lockWaitTimeoutMs", default: lockWaitTimeout)
+        let tlsFiles = (config.string(forKey: "tls.ca"), config.string(forKey: "tls.cert"), config.string(forKey: "tls.key"))
+        if config.bool(forKey: "tls.enabled", default: false) || tlsFiles.0 != nil || tlsFiles.1 != nil || tlsFiles.2 != nil {
+            var tls = TLS(certificateAuthorityFile: tlsFiles.0)
+            tls.certificateFile = tlsFiles.1
+            tls.keyFile = tlsFiles.2
+            tls.verifyServerCertificate = config.bool(forKey: "tls.verifyServerCertificate", default: true)
+            self.tls = tls
+        }
         transactionIsolation = config.string(forKey: "transactionIsolation").flatMap { text in
             TransactionIsolation(rawValue: String(text.uppercased().map { $0 == "-" || $0 == "_" ? " " : $0 }))
         }

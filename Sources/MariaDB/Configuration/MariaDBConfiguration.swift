@@ -1,3 +1,5 @@
+import Foundation
+
 /// How to reach a MariaDB server and how connections and the pool behave.
 ///
 /// Every connection sets the session time zone to ``sessionTimeZone`` (UTC by default), so `DATETIME`
@@ -45,10 +47,48 @@ public struct MariaDBConfiguration: Sendable, CustomStringConvertible {
     public var pool = PoolOptions()
     /// The `time_zone` set on every connection. Default `+00:00`: all `DATETIME` values are UTC.
     public var sessionTimeZone: String = "+00:00"
+    /// TLS for the connection; `nil` connects in plaintext (right for a Unix socket or loopback).
+    /// When set, a server that does not offer TLS, or whose certificate does not verify, is refused
+    /// with ``MariaDBError/Code-swift.struct/tlsFailed``: never a silent fallback to plaintext.
+    public var tls: TLS?
     /// The isolation level set on every connection when it opens; `nil` keeps the server's default
     /// (`REPEATABLE READ`). Settlement runs its transactions at `READ COMMITTED` and skips a
     /// per-transaction `SET` when the pool already says so.
     public var transactionIsolation: TransactionIsolation?
+
+    /// How a connection secures itself with TLS.
+    public struct TLS: Sendable, Equatable {
+        /// PEM file of the certificate authorities that may sign the server's certificate.
+        /// Required while ``verifyServerCertificate`` is on.
+        public var certificateAuthorityFile: String?
+        /// PEM file of this client's certificate, for users created `REQUIRE X509`; needs ``keyFile``.
+        public var certificateFile: String?
+        /// PEM file of the private key of ``certificateFile``.
+        public var keyFile: String?
+        /// Checks the server's certificate against ``certificateAuthorityFile`` and its name (or IP
+        /// address) against ``MariaDBConfiguration/host``. Default on; turning it off still encrypts
+        /// but lets anyone in the path pose as the server.
+        public var verifyServerCertificate: Bool = true
+
+        /// TLS that verifies the server against the CAs in `certificateAuthorityFile`.
+        public init(certificateAuthorityFile: String?) {
+            self.certificateAuthorityFile = certificateAuthorityFile
+        }
+
+        /// What is missing or contradictory, in words a person can act on; `nil` when usable.
+        public var problem: String? {
+            if verifyServerCertificate && certificateAuthorityFile == nil {
+                return "TLS verifies the server's certificate but names no CA file (tls.ca); give one, or turn verification off knowingly"
+            }
+            if (certificateFile == nil) != (keyFile == nil) {
+                return "a client certificate needs both tls.cert and tls.key"
+            }
+            for path in [certificateAuthorityFile, certificateFile, keyFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+                return "TLS file \(path) does not exist or cannot be read"
+            }
+            return nil
+        }
+    }
 
     /// A transaction isolation level.
     public enum TransactionIsolation: String, Sendable, Hashable, CaseIterable {
@@ -72,6 +112,7 @@ public struct MariaDBConfiguration: Sendable, CustomStringConvertible {
     public var description: String {
         let target = unixSocket.map { "unix:\($0)" } ?? "\(host):\(port)"
         return "MariaDBConfiguration(\(user)@\(target)/\(database ?? ""), password: <redacted>, "
+            + "tls: \(tls.map { $0.verifyServerCertificate ? "verified" : "unverified" } ?? "off"), "
             + "maxConnections: \(pool.maxConnections))"
     }
 }

@@ -2,13 +2,16 @@ import CMariaDB
 
 extension ConnectionHandle {
     /// Connects on the calling (executor) thread: options, handshake, session time zone.
-    /// - Throws: ``MariaDBError`` `.connectionFailed`, `.accessDenied`, or `.other` for invalid settings.
+    /// - Throws: ``MariaDBError`` `.connectionFailed`, `.accessDenied`, `.tlsFailed`, or `.other` for invalid settings.
     static func open(_ configuration: MariaDBConfiguration) throws(MariaDBError) -> UnsafeMutablePointer<MYSQL> {
         guard MariaDBLibrary.ensureInitialized() else {
             throw MariaDBError(.connectionFailed, message: "mysql_library_init failed")
         }
         guard Self.isSafeTimeZone(configuration.sessionTimeZone) else {
             throw MariaDBError(.other, message: "sessionTimeZone may only contain letters, digits and + - : / _")
+        }
+        if let problem = configuration.tls?.problem {
+            throw MariaDBError(.tlsFailed, message: "\(configuration.host):\(configuration.port): \(problem)")
         }
         guard let mysql = mysql_init(nil) else {
             throw MariaDBError(.connectionFailed, message: "mysql_init failed (out of memory)")
@@ -36,6 +39,8 @@ extension ConnectionHandle {
         cmariadb_set_option_uint(
             mysql, MYSQL_OPT_PROTOCOL, useSocket ? MYSQL_PROTOCOL_SOCKET.rawValue : MYSQL_PROTOCOL_TCP.rawValue)
 
+        if let tls = configuration.tls { applyTLS(tls, to: mysql) }
+
         let flags = UInt(CLIENT_MULTI_STATEMENTS) | UInt(CLIENT_MULTI_RESULTS)
         let result = mysql_real_connect(
             mysql,
@@ -49,11 +54,30 @@ extension ConnectionHandle {
         )
         guard result != nil else {
             var error = MariaDBError.fromConnection(mysql)
-            if error.code != .accessDenied { error.code = .connectionFailed }
+            if error.code == .tlsFailed, configuration.tls?.verifyServerCertificate == true {
+                error.message += " (is the server's certificate signed by the CA in tls.ca, and does it name \(configuration.host)?)"
+            } else if error.code != .accessDenied && error.code != .tlsFailed {
+                error.code = .connectionFailed
+            }
             throw error
+        }
+        // Connector/C (3.3) goes on in plaintext when the server offers no TLS and the certificate
+        // is not verified, MYSQL_OPT_SSL_ENFORCE or not: check what was negotiated.
+        if configuration.tls != nil, mysql_get_ssl_cipher(mysql) == nil {
+            throw MariaDBError(.tlsFailed, message: "\(configuration.host):\(configuration.port) offers no TLS, and TLS is configured (db.tls.*): refusing to go on in plaintext")
         }
         connected = true
         return mysql
+    }
+
+    /// TLS once asked for: with verification on, Connector/C fails the handshake rather than go on in
+    /// plaintext; with it off, `open` checks the negotiated cipher afterwards.
+    private static func applyTLS(_ tls: MariaDBConfiguration.TLS, to mysql: UnsafeMutablePointer<MYSQL>) {
+        if let path = tls.certificateAuthorityFile { cmariadb_set_option_string(mysql, MYSQL_OPT_SSL_CA, path) }
+        if let path = tls.certificateFile { cmariadb_set_option_string(mysql, MYSQL_OPT_SSL_CERT, path) }
+        if let path = tls.keyFile { cmariadb_set_option_string(mysql, MYSQL_OPT_SSL_KEY, path) }
+        cmariadb_set_option_bool(mysql, MYSQL_OPT_SSL_ENFORCE, 1)
+        cmariadb_set_option_bool(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, tls.verifyServerCertificate ? 1 : 0)
     }
 
     /// A timeout as whole seconds for Connector/C, rounded up, at least 1.

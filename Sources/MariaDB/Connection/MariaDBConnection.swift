@@ -22,7 +22,7 @@ public final class MariaDBConnection {
     /// - Parameters:
     ///   - configuration: Where and how to connect; ``MariaDBConfiguration/pool`` is ignored.
     ///   - logger: Receives debug logs tagged with the connection id.
-    /// - Throws: ``MariaDBError`` `.connectionFailed` or `.accessDenied`.
+    /// - Throws: ``MariaDBError`` `.connectionFailed`, `.accessDenied` or `.tlsFailed`.
     public static func connect(configuration: MariaDBConfiguration, logger: Logger) async throws -> MariaDBConnection {
         let handle = try await ConnectionHandle.connect(configuration: configuration, logger: logger)
         return MariaDBConnection(handle: handle)

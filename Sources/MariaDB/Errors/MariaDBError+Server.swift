@@ -23,7 +23,8 @@ extension MariaDBError {
         case 1205: .lockWaitTimeout
         case 2013, 2055, 1927, 4031: .lostConnection
         case 2006, 1053: .serverGone
-        case 2002, 2003, 2005, 2012, 2026: .connectionFailed
+        case 2002, 2003, 2005, 2012: .connectionFailed
+        case 2026: .tlsFailed
         case 1044, 1045, 1698: .accessDenied
         case 4025: .checkViolation
         case 1064: .syntax

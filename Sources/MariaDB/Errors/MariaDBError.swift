@@ -12,7 +12,7 @@ public struct MariaDBError: Error, Sendable, CustomStringConvertible {
         enum Base: String, Sendable, Hashable {
             case duplicateKey, deadlock, lockWaitTimeout, lostConnection, serverGone, connectionFailed
             case accessDenied, commitOutcomeUnknown, poolTimeout, poolShutdown, unexpectedNull
-            case decodingFailed, checkViolation, syntax, connectionClosed, other
+            case decodingFailed, checkViolation, syntax, connectionClosed, tlsFailed, other
         }
 
         let base: Base
@@ -48,6 +48,9 @@ public struct MariaDBError: Error, Sendable, CustomStringConvertible {
         public static let syntax = Code(base: .syntax)
         /// The connection was closed by this process, or used outside the scope that leased it.
         public static let connectionClosed = Code(base: .connectionClosed)
+        /// TLS was asked for and could not be had: the settings are incomplete, the server offers no
+        /// TLS, or its certificate does not verify against the configured CA or host (2026).
+        public static let tlsFailed = Code(base: .tlsFailed)
         /// Anything else; see ``MariaDBError/serverErrorNumber`` and ``MariaDBError/message``.
         public static let other = Code(base: .other)
 

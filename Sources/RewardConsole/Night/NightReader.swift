@@ -64,7 +64,7 @@ struct NightReader: Sendable {
                 clusters.append((name, await .reading {
                     let topics = try TopicDefinition.load(directory: sources.topicsDirectory, cluster: cluster)
                         .filter { $0.role == .main }.sorted { $0.name < $1.name }.map { (name: $0.name, lane: $0.lane) }
-                    return try await LagReporter(bootstrapServers: try directory.entry(cluster).bootstrapServerList, cluster: cluster,
+                    return try await LagReporter(connection: try directory.connection(cluster), cluster: cluster,
                                                  logger: sources.logger)
                         .report(topics: topics, byType: true, sampleLimit: configuration.lagSampleLimit)
                 }))

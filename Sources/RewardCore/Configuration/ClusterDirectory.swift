@@ -2,21 +2,32 @@ import Foundation
 
 /// Where each named Kafka cluster is: the file `reward-admin dev-kafka` writes and every other
 /// command, service and test reads (`.local/kafka-clusters.json` unless `REWARD_KAFKA_CLUSTERS`
-/// names another). In production the same shape lists the real clusters, without `control`.
+/// names another). In production the same shape lists the real clusters, without `control`, and
+/// with the `properties` and `secretFiles` that secure them (TLS, SASL).
 public struct ClusterDirectory: Codable, Sendable, Equatable {
     public struct Entry: Codable, Sendable, Equatable {
         /// `host:port,host:port` of the cluster's brokers.
         public var bootstrapServers: String
         /// `host:port` of a mock cluster host's control channel; absent for real clusters.
         public var control: String?
+        /// librdkafka connection properties for every client of this cluster: `security.protocol`,
+        /// `ssl.*`, `sasl.*`, `client.id`, socket timeouts. Secrets never go here.
+        public var properties: [String: String]?
+        /// Property name → path of a file holding its value: `sasl.password`, `ssl.key.password`, ….
+        public var secretFiles: [String: String]?
 
-        public init(bootstrapServers: String, control: String? = nil) {
+        public init(bootstrapServers: String, control: String? = nil,
+                    properties: [String: String]? = nil, secretFiles: [String: String]? = nil) {
             self.bootstrapServers = bootstrapServers
             self.control = control
+            self.properties = properties
+            self.secretFiles = secretFiles
         }
 
-        public var bootstrapServerList: [String] {
-            bootstrapServers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        /// What a Kafka client of this cluster is made from. There is deliberately no list of
+        /// servers alone: whoever connects gets the security properties with them.
+        public var clientSettings: (bootstrapServers: [String], properties: [String: String], secretFiles: [String: String]) {
+            (bootstrapServers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, properties ?? [:], secretFiles ?? [:])
         }
     }
 

@@ -29,12 +29,12 @@ final class DrainRun {
         self.parts = parts
         self.checkpoints = checkpoints
         self.logger = logger
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: parts.bootstrapServers, groupID: plan.group)
+        var configuration = KafkaConsumerConfiguration(connection: parts.connection, groupID: plan.group)
         configuration.clientID = "reward-admin-drain"
         configuration.statisticsInterval = nil
         configuration.sessionTimeout = .seconds(6)
         consumer = try KafkaConsumer(configuration: configuration, logger: logger)
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: parts.bootstrapServers)
+        var producerConfiguration = KafkaProducerConfiguration(connection: parts.connection)
         producerConfiguration.clientID = "reward-admin-drain-parking"
         producerConfiguration.statisticsInterval = nil
         producer = try RenewingProducer(logger: logger) { [producerConfiguration, logger] () throws(KafkaError) in

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+public import Kafka
 public import Logging
 public import MariaDB
 public import RewardConsumer
@@ -14,7 +14,7 @@ import RewardSettlement
 public final class TopicDrainer: Sendable {
     /// Where the drain reads and parks, and how it settles.
     public struct Parts: Sendable {
-        public var bootstrapServers: [String]
+        public var connection: KafkaConnection
         public var lane: Lane
         public var retryTopic: String
         public var deadLetterTopic: String
@@ -22,9 +22,9 @@ public final class TopicDrainer: Sendable {
         public var settler: RetryingSettler
         public var pool: MariaDBPool
 
-        public init(bootstrapServers: [String], lane: Lane, retryTopic: String, deadLetterTopic: String, verifier: RecordVerifier,
+        public init(connection: KafkaConnection, lane: Lane, retryTopic: String, deadLetterTopic: String, verifier: RecordVerifier,
                     settler: RetryingSettler, pool: MariaDBPool) {
-            self.bootstrapServers = bootstrapServers
+            self.connection = connection
             self.lane = lane
             self.retryTopic = retryTopic
             self.deadLetterTopic = deadLetterTopic
@@ -52,7 +52,7 @@ public final class TopicDrainer: Sendable {
     /// Works out, per partition, what the drain would read. Changes nothing.
     /// - Throws: ``DrainError`` for an unknown topic or partition or an empty range; Kafka or database errors.
     public func plan(_ request: DrainRequest) async throws -> DrainPlan {
-        let admin = try KafkaAdmin(bootstrapServers: parts.bootstrapServers, clientID: "reward-admin-drain", logger: logger)
+        let admin = try KafkaAdmin(connection: parts.connection, clientID: "reward-admin-drain", logger: logger)
         guard let description = try await admin.describeTopics([request.topic]).first, !description.partitions.isEmpty else {
             throw DrainError(.unknownTopic, "topic \(request.topic) does not exist on cluster \(request.cluster)")
         }

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+public import Kafka
 public import Logging
 public import RewardCore
 
@@ -22,19 +22,19 @@ public struct LagRow: Sendable, Codable, Hashable {
 /// Committed offsets, log ends and lag of a cluster's lane topics; with `byType`, the records
 /// behind each group are read (up to `sampleLimit` per partition) and counted per reward type.
 public struct LagReporter: Sendable {
-    public let bootstrapServers: [String]
+    public let connection: KafkaConnection
     public let cluster: ClusterName
     public let logger: Logger
 
-    public init(bootstrapServers: [String], cluster: ClusterName, logger: Logger) {
-        self.bootstrapServers = bootstrapServers
+    public init(connection: KafkaConnection, cluster: ClusterName, logger: Logger) {
+        self.connection = connection
         self.cluster = cluster
         self.logger = logger
     }
 
     /// The rows for these lane topics (name and lane).
     public func report(topics: [(name: String, lane: Lane)], byType: Bool, sampleLimit: Int = 100_000) async throws -> [LagRow] {
-        let admin = try KafkaAdmin(bootstrapServers: bootstrapServers, clientID: "reward-admin-lag", logger: logger)
+        let admin = try KafkaAdmin(connection: connection, clientID: "reward-admin-lag", logger: logger)
         var rows: [LagRow] = []
         for topic in topics {
             let group = TopicDrainer.group(cluster: cluster, lane: topic.lane)
@@ -60,7 +60,7 @@ public struct LagReporter: Sendable {
 
     /// Counts reward types of `count` records from `offset` (undecodable ones as `?`).
     private func countTypes(_ partition: KafkaTopicPartition, from offset: Int64, count: Int64) async throws -> [String: Int] {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: "reward-admin-lag-\(UUID().uuidString)")
+        var configuration = KafkaConsumerConfiguration(connection: connection, groupID: "reward-admin-lag-\(UUID().uuidString)")
         configuration.clientID = "reward-admin-lag"
         configuration.statisticsInterval = nil
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)

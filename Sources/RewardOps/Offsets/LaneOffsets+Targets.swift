@@ -39,7 +39,7 @@ extension LaneOffsets {
             }
         }
         guard !unanswered.isEmpty else { return targets }
-        let newest = await RecordProbe(bootstrapServers: bootstrapServers, logger: logger)
+        let newest = await RecordProbe(connection: connection, logger: logger)
             .timestamps(topic, at: Dictionary(uniqueKeysWithValues: unanswered.map { ($0.partition, $0.logEnd - 1) }))
         let time = Formatting.timestamp(date)
         for partition in unanswered {

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+public import Kafka
 public import Logging
 public import MariaDB
 public import RewardCore
@@ -13,7 +13,7 @@ public import RewardCore
 /// makes it refuse, and one joining meanwhile fences it. The lane's leases in `rate_leases` are
 /// shown beside it, not enforced: their scope is the lane on both clusters.
 public struct LaneOffsets: Sendable {
-    public let bootstrapServers: [String]
+    public let connection: KafkaConnection
     public let cluster: ClusterName
     /// The coordination database, read for the lane's leases; `nil` leaves them out.
     public let pool: MariaDBPool?
@@ -21,8 +21,8 @@ public struct LaneOffsets: Sendable {
     /// How long a reset waits for the group to hand it the topic's partitions.
     public var joinTimeout: Duration = .seconds(60)
 
-    public init(bootstrapServers: [String], cluster: ClusterName, pool: MariaDBPool?, logger: Logger) {
-        self.bootstrapServers = bootstrapServers
+    public init(connection: KafkaConnection, cluster: ClusterName, pool: MariaDBPool?, logger: Logger) {
+        self.connection = connection
         self.cluster = cluster
         self.pool = pool
         self.logger = logger
@@ -36,7 +36,7 @@ public struct LaneOffsets: Sendable {
         var partitions = try await read(admin, topic: topic, group: group)
         // Where records are gone, the time of the oldest one left bounds the hours to reconcile.
         let gone = partitions.filter { $0.position == .belowLogStart && $0.logEnd > $0.logStart }
-        let times = await RecordProbe(bootstrapServers: bootstrapServers, logger: logger)
+        let times = await RecordProbe(connection: connection, logger: logger)
             .timestamps(topic, at: Dictionary(uniqueKeysWithValues: gone.map { ($0.partition, $0.logStart) }))
         for index in partitions.indices { partitions[index].logStartTimeMilliseconds = times[partitions[index].partition] }
         return GroupOffsetsReport(cluster: cluster.rawValue, topic: topic, lane: lane.rawValue, group: group, partitions: partitions,
@@ -94,7 +94,7 @@ public struct LaneOffsets: Sendable {
             (KafkaTopicPartition(topic: plan.topic, partition: $0.current.partition), $0.newOffset)
         })
         if !offsets.isEmpty {
-            var writer = KafkaGroupOffsetWriter(bootstrapServers: bootstrapServers, groupID: plan.group)
+            var writer = KafkaGroupOffsetWriter(connection: connection, groupID: plan.group)
             writer.joinTimeout = joinTimeout
             let committed: [KafkaTopicPartition: Int64?]
             do {
@@ -120,7 +120,7 @@ public struct LaneOffsets: Sendable {
     static let fencedBy: Set<KafkaError.Code> = [.groupNotEmpty, .rebalanceInProgress, .illegalGeneration, .unknownMemberID]
 
     func makeAdmin() throws -> KafkaAdmin {
-        try KafkaAdmin(bootstrapServers: bootstrapServers, clientID: "reward-admin-offsets", logger: logger)
+        try KafkaAdmin(connection: connection, clientID: "reward-admin-offsets", logger: logger)
     }
 
     func read(_ admin: KafkaAdmin, topic: String, group: String) async throws -> [GroupPartitionOffsets] {

@@ -5,13 +5,13 @@ import Logging
 /// Reads single records' timestamps (the oldest or the newest still in a log), best effort: a
 /// partition it could not read in time is missing from the answer.
 struct RecordProbe: Sendable {
-    let bootstrapServers: [String]
+    let connection: KafkaConnection
     let logger: Logger
 
     /// The write time (ms since the epoch) of the record at each offset of `topic`, by partition.
     func timestamps(_ topic: String, at offsets: [Int32: Int64], within limit: Duration = .seconds(10)) async -> [Int32: Int64] {
         guard !offsets.isEmpty else { return [:] }
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers,
+        var configuration = KafkaConsumerConfiguration(connection: connection,
                                                        groupID: "reward-admin-probe-\(UUID().uuidString)")
         configuration.clientID = "reward-admin-offsets-probe"
         configuration.statisticsInterval = nil

@@ -1,5 +1,5 @@
 public import Foundation
-import Kafka
+public import Kafka
 public import Logging
 import RewardConsumer
 public import RewardCore
@@ -15,13 +15,13 @@ public struct GrantLogScan: Sendable {
     /// One cluster's lane topics.
     public struct Source: Sendable {
         public var cluster: ClusterName
-        public var bootstrapServers: [String]
+        public var connection: KafkaConnection
         /// Main lane topics and their lanes.
         public var topics: [(name: String, lane: Lane)]
 
-        public init(cluster: ClusterName, bootstrapServers: [String], topics: [(name: String, lane: Lane)]) {
+        public init(cluster: ClusterName, connection: KafkaConnection, topics: [(name: String, lane: Lane)]) {
             self.cluster = cluster
-            self.bootstrapServers = bootstrapServers
+            self.connection = connection
             self.topics = topics
         }
     }
@@ -60,7 +60,7 @@ public struct GrantLogScan: Sendable {
         var result = Result()
         let fromMilliseconds = Int64(from.timeIntervalSince1970 * 1000)
         for source in sources {
-            let admin = try KafkaAdmin(bootstrapServers: source.bootstrapServers, logger: logger)
+            let admin = try KafkaAdmin(connection: source.connection, logger: logger)
             for topic in source.topics {
                 let verifier = RecordVerifier(catalog: catalog, keyRing: keyRing, lane: topic.lane)
                 let partitions = try await admin.describeTopics([topic.name]).first?.partitions.map {
@@ -98,7 +98,7 @@ public struct GrantLogScan: Sendable {
     /// Reads `[start, end)` of one partition, handing each record's value to `body`.
     private func read(_ partition: KafkaTopicPartition, from start: Int64, to end: Int64, source: Source,
                       _ body: ([UInt8]?) -> Void) async throws -> (count: Int, finished: Bool) {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: source.bootstrapServers,
+        var configuration = KafkaConsumerConfiguration(connection: source.connection,
                                                        groupID: "reward-admin-grant-log-\(UUID().uuidString)")
         configuration.clientID = "reward-admin-grant-log"
         configuration.statisticsInterval = nil

@@ -62,7 +62,7 @@ extension ClusterDirectory {
     /// directory names one (a mock cluster), else the admin API.
     public func topicAdministration(_ cluster: ClusterName, logger: Logger) throws -> any TopicAdministration {
         let entry = try entry(cluster)
-        let admin = try KafkaAdmin(bootstrapServers: entry.bootstrapServerList, logger: logger)
+        let admin = try KafkaAdmin(connection: try connection(cluster), logger: logger)
         if let control = entry.control {
             return MockTopicAdministration(admin: admin, control: try KafkaMockControlClient(address: control), cluster: cluster)
         }

@@ -69,7 +69,7 @@ public final class RewardClient: Sendable {
         var links: [ClusterLink] = []
         do {
             for cluster in configuration.clusters {
-                var producer = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+                var producer = KafkaProducerConfiguration(connection: cluster.connection)
                 producer.clientID = "reward-sdk-\(cluster.name.rawValue.lowercased())"
                 producer.linger = configuration.delivery.linger
                 // Frequent enough for start() to see the producer id and the brokers without waiting long.

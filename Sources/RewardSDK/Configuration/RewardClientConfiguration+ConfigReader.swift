@@ -1,5 +1,6 @@
 public import Configuration
 import Foundation
+public import Kafka
 import MariaDB
 public import RewardCore
 
@@ -43,8 +44,7 @@ extension RewardClientConfiguration {
         let weights = try Self.weights(config.string(forKey: "sdk.weights", default: ""))
         var clusters: [Cluster] = []
         for name in names {
-            clusters.append(Cluster(name: name, bootstrapServers: try directory.entry(name).bootstrapServerList,
-                                    weight: weights[name] ?? 1))
+            clusters.append(Cluster(name: name, connection: try Self.connection(name, in: directory), weight: weights[name] ?? 1))
         }
         let catalog = try RewardCatalog.load(from: config.string(forKey: "sdk.catalog", default: "ops/config/reward-types.json"))
 
@@ -87,6 +87,18 @@ extension RewardClientConfiguration {
     }
 
     /// Parses `A:3,B:1`.
+    /// The SDK's own path from the directory to a connection (RewardOps has the tools'; the SDK
+    /// does not link the tools): brokers always with their security properties.
+    public static func connection(_ name: ClusterName, in directory: ClusterDirectory) throws(ConfigurationError) -> KafkaConnection {
+        let settings = try directory.entry(name).clientSettings
+        do {
+            return try KafkaConnection(bootstrapServers: settings.bootstrapServers, properties: settings.properties,
+                                       secretFiles: settings.secretFiles)
+        } catch {
+            throw ConfigurationError(code: "clusters.connection_invalid", message: "cluster \(name): \(error.message)")
+        }
+    }
+
     static func weights(_ text: String) throws(ConfigurationError) -> [ClusterName: Int] {
         var weights: [ClusterName: Int] = [:]
         for entry in text.split(separator: ",") {

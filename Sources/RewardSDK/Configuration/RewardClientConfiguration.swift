@@ -1,3 +1,4 @@
+public import Kafka
 public import MariaDB
 public import RewardCore
 
@@ -11,20 +12,27 @@ public struct RewardClientConfiguration: Sendable {
     public struct Cluster: Sendable, Hashable {
         /// The name in metrics and logs (`A`, `B`); outcomes are `acked_<lowercased name>`.
         public var name: ClusterName
+        /// Its brokers and how to reach them (TLS, SASL).
+        public var connection: KafkaConnection
         /// `host:port` of its bootstrap brokers.
-        public var bootstrapServers: [String]
+        public var bootstrapServers: [String] { connection.bootstrapServers }
         /// Its share of the traffic while every cluster is healthy (weights 3 and 1: 75 % and 25 %).
         /// Weight 0 takes traffic only when the others are out of rotation.
         public var weight: Int
 
         /// - Parameters:
         ///   - name: The cluster's name.
-        ///   - bootstrapServers: `host:port` of its brokers.
+        ///   - connection: Its brokers and connection properties.
         ///   - weight: Its share of traffic; default 1.
-        public init(name: ClusterName, bootstrapServers: [String], weight: Int = 1) {
+        public init(name: ClusterName, connection: KafkaConnection, weight: Int = 1) {
             self.name = name
-            self.bootstrapServers = bootstrapServers
+            self.connection = connection
             self.weight = weight
+        }
+
+        /// A cluster reached in plaintext at `bootstrapServers` (the mock clusters).
+        public init(name: ClusterName, bootstrapServers: [String], weight: Int = 1) {
+            self.init(name: name, connection: KafkaConnection(bootstrapServers: bootstrapServers), weight: weight)
         }
     }
 

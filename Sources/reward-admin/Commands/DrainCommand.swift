@@ -78,7 +78,7 @@ struct DrainCommand: AsyncParsableCommand {
         let context = try await CommandContext.make()
         let name = ClusterName(rawValue: cluster)
         let lane = try context.laneTopics(cluster: name, topic: topic, directory: topicsDirectory)
-        let entry = try context.clusterDirectory(clustersFile).entry(name)
+        let connection = try context.clusterDirectory(clustersFile).connection(name)
         var request = DrainRequest(cluster: name, topic: topic)
         request.partition = partition
         request.fromOffset = fromOffset
@@ -97,7 +97,7 @@ struct DrainCommand: AsyncParsableCommand {
             throw ValidationError("reward type \(type) is not in the catalog")
         }
         let drainer = TopicDrainer(parts: .init(
-            bootstrapServers: entry.bootstrapServerList, lane: lane.lane, retryTopic: lane.retry, deadLetterTopic: lane.deadLetter,
+            connection: connection, lane: lane.lane, retryTopic: lane.retry, deadLetterTopic: lane.deadLetter,
             verifier: RecordVerifier(catalog: wiring.catalog, keyRing: try context.keyRing(), lane: lane.lane),
             settler: RetryingSettler(engine: wiring.engine), pool: wiring.pool), logger: context.logger)
         let summary: DrainSummary

@@ -57,8 +57,7 @@ struct LagCommand: AsyncParsableCommand {
                 let lane = try context.laneTopics(cluster: name, topic: topic, directory: topicsDirectory).lane
                 topics = [(topic, lane)]
             }
-            let entry = try directory.entry(name)
-            rows += try await LagReporter(bootstrapServers: entry.bootstrapServerList, cluster: name, logger: context.logger)
+            rows += try await LagReporter(connection: try directory.connection(name), cluster: name, logger: context.logger)
                 .report(topics: topics.sorted { $0.name < $1.name }, byType: byType, sampleLimit: sample)
         }
         let catalog = try RewardCatalog.load(from: context.config.string(forKey: "catalog.path", default: "ops/config/reward-types.json"))

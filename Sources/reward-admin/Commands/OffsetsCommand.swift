@@ -172,7 +172,7 @@ struct OffsetsCommand: AsyncParsableCommand {
 extension CommandContext {
     /// The offsets tool for one cluster, with the database for the lane leases when it is configured.
     func laneOffsets(_ cluster: ClusterName, clustersFile: String?) throws -> LaneOffsets {
-        let entry = try clusterDirectory(clustersFile).entry(cluster)
-        return LaneOffsets(bootstrapServers: entry.bootstrapServerList, cluster: cluster, pool: try databasePool(), logger: logger)
+        let connection = try clusterDirectory(clustersFile).connection(cluster)
+        return LaneOffsets(connection: connection, cluster: cluster, pool: try databasePool(), logger: logger)
     }
 }

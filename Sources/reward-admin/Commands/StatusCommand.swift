@@ -37,7 +37,7 @@ struct StatusCommand: AsyncParsableCommand {
             for name in directory.clusters.keys.sorted() {
                 let entry = directory.clusters[name]!
                 do {
-                    let admin = try KafkaAdmin(bootstrapServers: entry.bootstrapServerList, requestTimeout: .seconds(5),
+                    let admin = try KafkaAdmin(connection: try directory.connection(ClusterName(rawValue: name)), requestTimeout: .seconds(5),
                                                logger: context.logger)
                     let topics = try await admin.describeTopics()
                     let summary = topics.map { "\($0.name)(\($0.partitions.count))" }.joined(separator: " ")

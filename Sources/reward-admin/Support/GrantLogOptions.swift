@@ -14,7 +14,7 @@ struct GrantLogOptions {
             let cluster = ClusterName(rawValue: name)
             let topics = try TopicDefinition.load(directory: topicsDirectory, cluster: cluster)
                 .filter { $0.role == .main }.map { (name: $0.name, lane: $0.lane) }.sorted { $0.name < $1.name }
-            sources.append(GrantLogScan.Source(cluster: cluster, bootstrapServers: try directory.entry(cluster).bootstrapServerList,
+            sources.append(GrantLogScan.Source(cluster: cluster, connection: try directory.connection(cluster),
                                                topics: topics))
         }
         return GrantLogScan(sources: sources, catalog: wiring.catalog, keyRing: wiring.keyRing, logger: context.logger)

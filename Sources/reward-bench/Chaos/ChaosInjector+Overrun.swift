@@ -22,7 +22,7 @@ extension ChaosInjector {
     }
 
     private func offsets(_ fault: ChaosFault) -> LaneOffsets {
-        LaneOffsets(bootstrapServers: stack.clusters[fault.cluster] ?? [], cluster: fault.cluster, pool: nil, logger: logger)
+        LaneOffsets(connection: KafkaConnection(bootstrapServers: stack.clusters[fault.cluster] ?? []), cluster: fault.cluster, pool: nil, logger: logger)
     }
 
     private func lane(_ fault: ChaosFault) -> Lane { fault.laneIndex == 0 ? .cash : .goods }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Kafka
 import Logging
 import RewardCore
 import RewardSDK
@@ -205,7 +206,7 @@ struct ChaosRun {
             do {
                 let topics = try TopicDefinition.load(directory: "\(paths.root)/topics", cluster: name)
                     .filter { $0.role == .main || $0.role == .retry }.map { (name: $0.name, lane: $0.lane) }
-                let reporter = LagReporter(bootstrapServers: servers, cluster: name, logger: logger)
+                let reporter = LagReporter(connection: KafkaConnection(bootstrapServers: servers), cluster: name, logger: logger)
                 for row in try await reporter.report(topics: topics, byType: false) where row.lag != 0 {
                     lagging.append("\(name.rawValue) \(row.topic)/\(row.partition) \(row.lag) (committed \(row.committed.map(String.init) ?? "none"))")
                 }

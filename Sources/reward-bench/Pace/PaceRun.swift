@@ -176,8 +176,7 @@ struct PaceRun {
     /// The topic's partitions as the cluster has them (a test cluster may have created it with
     /// fewer than `topics/` declares).
     private func partitions(of topic: String, on cluster: String) async throws -> [Int32] {
-        guard let entry = clusters.clusters[cluster] else { throw PaceError(message: "cluster \(cluster) is not in the cluster directory") }
-        let admin = try KafkaAdmin(bootstrapServers: entry.bootstrapServerList, clientID: "bench-pace", logger: logger)
+        let admin = try KafkaAdmin(connection: try clusters.connection(ClusterName(rawValue: cluster)), clientID: "bench-pace", logger: logger)
         let found = try await admin.describeTopics([topic]).first?.partitions.map(\.id) ?? []
         guard !found.isEmpty else { throw PaceError(message: "\(topic) does not exist on \(cluster): apply topics/ first (ops/dev-up does)") }
         return found.sorted()
@@ -224,8 +223,7 @@ struct PaceRun {
 
     /// Produces and waits until the cluster acknowledged every record.
     private func produce(_ messages: [KafkaProducerMessage], to cluster: String) async throws {
-        guard let entry = clusters.clusters[cluster] else { throw PaceError(message: "cluster \(cluster) is not in the cluster directory") }
-        var configuration = KafkaProducerConfiguration(bootstrapServers: entry.bootstrapServerList)
+        var configuration = KafkaProducerConfiguration(connection: try clusters.connection(ClusterName(rawValue: cluster)))
         configuration.clientID = "bench-pace"
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         let failed = Atomic<Int>(0)

@@ -13,8 +13,8 @@ struct RainTopics {
 
     func recordCount() async throws -> Int64 {
         var total: Int64 = 0
-        for (_, entry) in directory.clusters.sorted(by: { $0.key < $1.key }) {
-            let admin = try KafkaAdmin(bootstrapServers: entry.bootstrapServerList, logger: logger)
+        for name in directory.clusters.keys.sorted() {
+            let admin = try KafkaAdmin(connection: try directory.connection(ClusterName(rawValue: name)), logger: logger)
             for topic in try await admin.describeTopics(Self.topics) {
                 for partition in topic.partitions {
                     let marks = try await admin.watermarks(KafkaTopicPartition(topic: topic.name, partition: partition.id))

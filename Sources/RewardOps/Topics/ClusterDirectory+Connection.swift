@@ -1,0 +1,19 @@
+public import Kafka
+public import RewardCore
+
+extension ClusterDirectory {
+    /// How every client of `cluster` connects: its brokers with the properties and secrets that
+    /// secure them. The one way from a directory entry to a Kafka client in the tools and consumers.
+    /// - Throws: ``ConfigurationError`` `clusters.unknown`, or `clusters.connection_invalid` naming
+    ///   the cluster and the property (a secret inline, a property that is not a connection one,
+    ///   an unreadable secret file, a value librdkafka refuses).
+    public func connection(_ cluster: ClusterName) throws(ConfigurationError) -> KafkaConnection {
+        let settings = try entry(cluster).clientSettings
+        do {
+            return try KafkaConnection(bootstrapServers: settings.bootstrapServers, properties: settings.properties,
+                                       secretFiles: settings.secretFiles)
+        } catch {
+            throw ConfigurationError(code: "clusters.connection_invalid", message: "cluster \(cluster): \(error.message)")
+        }
+    }
+}
