@@ -355,7 +355,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RewardOpsTests",
-            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSDK", "RewardSettlement", "RewardStores"],
+            dependencies: ["RewardOps", "RewardTestKit", "Kafka", "MariaDB", "RewardCore", "RewardSDK", "RewardSettlement", "RewardStores",
+                           .product(name: "Configuration", package: "swift-configuration")],
             swiftSettings: strict
         ),
 

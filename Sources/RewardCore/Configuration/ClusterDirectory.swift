@@ -14,6 +14,7 @@ public struct ClusterDirectory: Codable, Sendable, Equatable {
         /// `ssl.*`, `sasl.*`, `client.id`, socket timeouts. Secrets never go here.
         public var properties: [String: String]?
         /// Property name → path of a file holding its value: `sasl.password`, `ssl.key.password`, ….
+        /// A relative path is read from the process's ``SecretsDirectory`` (systemd's credentials).
         public var secretFiles: [String: String]?
 
         public init(bootstrapServers: String, control: String? = nil,
@@ -26,8 +27,12 @@ public struct ClusterDirectory: Codable, Sendable, Equatable {
 
         /// What a Kafka client of this cluster is made from. There is deliberately no list of
         /// servers alone: whoever connects gets the security properties with them.
-        public var clientSettings: (bootstrapServers: [String], properties: [String: String], secretFiles: [String: String]) {
-            (bootstrapServers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, properties ?? [:], secretFiles ?? [:])
+        /// - Parameter secretsDirectory: where relative `secretFiles` paths are; the process's by default.
+        public func clientSettings(secretsDirectory: String? = SecretsDirectory.current)
+            -> (bootstrapServers: [String], properties: [String: String], secretFiles: [String: String])
+        {
+            (bootstrapServers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, properties ?? [:],
+             (secretFiles ?? [:]).mapValues { SecretsDirectory.resolve($0, in: secretsDirectory) })
         }
     }
 

@@ -13,8 +13,7 @@ public enum RewardConfiguration {
     /// - Throws: when the named file is missing or not JSON.
     public static func reader(file: String? = nil) async throws -> ConfigReader {
         var providers: [any ConfigProvider] = [EnvironmentVariablesProvider().prefixKeys(with: "reward")]
-        let environment = ProcessInfo.processInfo.environment
-        if let directory = environment["REWARD_SECRETS_DIRECTORY"] ?? environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+        if let directory = SecretsDirectory.current {
             guard FileManager.default.fileExists(atPath: directory) else {
                 throw ConfigurationError(code: "secrets.directory_missing",
                                          message: "the secrets directory \(directory) does not exist (REWARD_SECRETS_DIRECTORY or CREDENTIALS_DIRECTORY)")

@@ -7,8 +7,11 @@ extension ClusterDirectory {
     /// - Throws: ``ConfigurationError`` `clusters.unknown`, or `clusters.connection_invalid` naming
     ///   the cluster and the property (a secret inline, a property that is not a connection one,
     ///   an unreadable secret file, a value librdkafka refuses).
-    public func connection(_ cluster: ClusterName) throws(ConfigurationError) -> KafkaConnection {
-        let settings = try entry(cluster).clientSettings
+    /// - Parameter secretsDirectory: where relative secret file paths are; the process's by default.
+    public func connection(_ cluster: ClusterName, secretsDirectory: String? = SecretsDirectory.current)
+        throws(ConfigurationError) -> KafkaConnection
+    {
+        let settings = try entry(cluster).clientSettings(secretsDirectory: secretsDirectory)
         do {
             return try KafkaConnection(bootstrapServers: settings.bootstrapServers, properties: settings.properties,
                                        secretFiles: settings.secretFiles)

@@ -90,7 +90,7 @@ extension RewardClientConfiguration {
     /// The SDK's own path from the directory to a connection (RewardOps has the tools'; the SDK
     /// does not link the tools): brokers always with their security properties.
     public static func connection(_ name: ClusterName, in directory: ClusterDirectory) throws(ConfigurationError) -> KafkaConnection {
-        let settings = try directory.entry(name).clientSettings
+        let settings = try directory.entry(name).clientSettings()
         do {
             return try KafkaConnection(bootstrapServers: settings.bootstrapServers, properties: settings.properties,
                                        secretFiles: settings.secretFiles)

@@ -114,7 +114,7 @@ actor ChaosStack {
         var control: KafkaMockControlClient?
         for name in [ClusterName.a, .b] {
             let entry = try directory.entry(name)
-            clusters[name] = entry.clientSettings.bootstrapServers  // the mock clusters: plaintext
+            clusters[name] = entry.clientSettings().bootstrapServers  // the mock clusters: plaintext
             guard let address = entry.control else { throw ChaosError("dev-kafka wrote no control address") }
             let client = try KafkaMockControlClient(address: address)
             control = client
