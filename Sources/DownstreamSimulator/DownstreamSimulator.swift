@@ -166,6 +166,7 @@ public final class DownstreamSimulator: Service, Sendable {
         guard let control = try? JSONDecoder().decode(SimulatorControl.self, from: Data(body.readableBytesView)) else {
             return try json(["error": "expected {capacityPerSlice?, latencyMs?, errorRate?, senderClockOffsetsMs?}"], status: .badRequest)
         }
+        if let problem = control.problem { return try json(["error": problem], status: .badRequest) }
         return try json(ledger.update(control), status: .ok)
     }
 

@@ -53,7 +53,9 @@ final class SimulatorLedger: Sendable {
             if let capacity = control.capacityPerSlice { state.knobs.capacityPerSlice = max(0, capacity) }
             if let latency = control.latencyMs { state.knobs.latencyMilliseconds = max(0, latency) }
             if let errorRate = control.errorRate { state.knobs.errorRate = min(1, max(0, errorRate)) }
-            if let offsets = control.senderClockOffsetsMs { state.knobs.senderClockOffsetsMilliseconds = Array(offsets.prefix(16)) }
+            if let offsets = control.senderClockOffsetsMs {
+                state.knobs.senderClockOffsetsMilliseconds = Array(offsets.prefix(SimulatorControl.maximumOffsets))
+            }
             return state.knobs
         }
     }

@@ -25,7 +25,7 @@ public struct SimulatorKnobs: Sendable, Hashable, Codable {
     func pacedTime(stamp: Int64, nowMilliseconds: Int64) -> (milliseconds: Int64, offset: Int64)? {
         let window: Int64 = 60_000
         for offset in [0] + senderClockOffsetsMilliseconds
-        where abs(offset) <= 86_400_000 && abs(nowMilliseconds + offset - stamp) <= window {
+        where (-86_400_000...86_400_000).contains(offset) && abs(nowMilliseconds + offset - stamp) <= window {
             return (stamp - offset, offset)
         }
         return nil
@@ -44,6 +44,25 @@ public struct SimulatorControl: Sendable, Hashable, Codable {
         self.latencyMs = latencyMs
         self.errorRate = errorRate
         self.senderClockOffsetsMs = senderClockOffsetsMs
+    }
+
+    /// The most sender clock offsets, and the largest one, a control may declare.
+    public static let maximumOffsets = 16
+    public static let maximumOffsetMilliseconds: Int64 = 86_400_000
+
+    /// What is out of range, for a 400; nil when every field may be applied. The body is outside
+    /// input: an offset of Int64.min would trap in `abs` on the next credit.
+    public var problem: String? {
+        if let capacityPerSlice, capacityPerSlice < 0 { return "capacityPerSlice must be ≥ 0" }
+        if let latencyMs, !(0...60_000).contains(latencyMs) { return "latencyMs must be 0…60000" }
+        if let errorRate, !(0...1).contains(errorRate) { return "errorRate must be 0…1" }
+        if let offsets = senderClockOffsetsMs {
+            if offsets.count > Self.maximumOffsets { return "at most \(Self.maximumOffsets) senderClockOffsetsMs" }
+            if offsets.contains(where: { !(-Self.maximumOffsetMilliseconds...Self.maximumOffsetMilliseconds).contains($0) }) {
+                return "each of senderClockOffsetsMs must be within ±\(Self.maximumOffsetMilliseconds) (a day)"
+            }
+        }
+        return nil
     }
 }
 

@@ -63,6 +63,38 @@ struct DownstreamSimulatorTests {
         }
     }
 
+    @Test("/control refuses out-of-range knobs with a 400 naming the field, and keeps serving (an Int64.min offset once trapped)")
+    func controlRangeChecked() async throws {
+        try await withSimulator(knobs: SimulatorKnobs(capacityPerSlice: 50)) { _, port in
+            let base = "http://127.0.0.1:\(port)"
+            let tooMany = "[" + Array(repeating: "1", count: 17).joined(separator: ",") + "]"
+            let refused: [(String, String)] = [
+                (#"{"senderClockOffsetsMs": [-9223372036854775808]}"#, "within ±"),
+                (#"{"senderClockOffsetsMs": [86400001]}"#, "within ±"),
+                ("{\"senderClockOffsetsMs\": \(tooMany)}", "at most 16"),
+                (#"{"latencyMs": 9223372036854775807}"#, "latencyMs"),
+                (#"{"errorRate": 2}"#, "errorRate"),
+                (#"{"capacityPerSlice": -1}"#, "capacityPerSlice"),
+            ]
+            for (body, words) in refused {
+                let answer = try await post("\(base)/control", json: body)
+                #expect(answer.status == 400, "\(body)")
+                #expect(answer.body["error"]?.contains(words) == true, "\(body): \(answer.body)")
+            }
+            let accepted = try await post("\(base)/control", json: #"{"senderClockOffsetsMs": [3600000, -86400000]}"#)
+            #expect(accepted.status == 200)
+            // A stamp an hour ahead (a declared sender) and one a day behind are both still served.
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for (index, stamp) in [now + 3_600_000, now - 86_400_000, Int64(-99_999_999_999_999)].enumerated() {
+                let answer = try await post("\(base)/credits", json: Self.creditJSON("skew-\(index)"),
+                                            headers: ["Idempotency-Key": "skew-\(index)", "X-Reward-Paced-At": "\(stamp)"])
+                #expect(answer.status == 200, "stamp \(stamp)")
+            }
+            let (_, data) = try await get("\(base)/stats")
+            #expect(try JSONDecoder().decode(SimulatorStats.self, from: data).capacityPerSlice == 50, "a refused control changed nothing")
+        }
+    }
+
     @Test("reward-admin downstream-sim prints its port, serves, and stops on SIGTERM")
     func commandLine() async throws {
         let admin = "\(try TestEnvironment.binPath())/reward-admin"
