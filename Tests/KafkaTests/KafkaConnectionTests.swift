@@ -10,7 +10,9 @@ struct KafkaConnectionTests {
     @Test("Only connection properties pass; delivery and commit settings are refused by name")
     func onlyConnectionProperties() throws {
         for name in ["acks", "enable.idempotence", "enable.auto.commit", "message.timeout.ms", "isolation.level", "group.id",
-                     "bootstrap.servers", "partitioner"] {
+                     "bootstrap.servers", "partitioner", "plugin.library.paths",
+                     // ssl./sasl. names that would run a command or load code as the service
+                     "sasl.kerberos.kinit.cmd", "ssl.engine.location", "ssl.providers"] {
             let error = #expect(throws: KafkaError.self) {
                 try KafkaConnection(bootstrapServers: ["127.0.0.1:1"], properties: [name: "1"], secretFiles: [:])
             }

@@ -69,9 +69,14 @@ public struct KafkaConnection: Sendable, Hashable, CustomStringConvertible {
         "metadata.max.age.ms", "topic.metadata.refresh.interval.ms", "api.version.request.timeout.ms",
     ]
 
-    /// Whether a cluster's file may set `name`: `ssl.*`, `sasl.*`, and the names above.
+    /// Properties under `ssl.`/`sasl.` that make librdkafka run a command or load code: a cluster's
+    /// file is data, and whoever can edit it must not thereby run programs as the service.
+    private static let executing: Set<String> = ["sasl.kerberos.kinit.cmd", "ssl.engine.location", "ssl.providers"]
+
+    /// Whether a cluster's file may set `name`: `ssl.*`, `sasl.*` (save what runs or loads code),
+    /// and the names above.
     public static func isConnectionProperty(_ name: String) -> Bool {
-        exactNames.contains(name) || name.hasPrefix("ssl.") || name.hasPrefix("sasl.")
+        !executing.contains(name) && (exactNames.contains(name) || name.hasPrefix("ssl.") || name.hasPrefix("sasl."))
     }
 
     /// Properties whose values are secrets: only from files, never printed.
@@ -82,7 +87,8 @@ public struct KafkaConnection: Sendable, Hashable, CustomStringConvertible {
     private static func notAllowed(_ name: String) -> KafkaError {
         KafkaError.invalidConfiguration(
             "property \(name) is not a connection property; a cluster may set security.protocol, ssl.*, sasl.*, "
-                + "client.id and socket/reconnect/metadata timeouts, never delivery or commit settings")
+                + "client.id and socket/reconnect/metadata timeouts, never delivery or commit settings, "
+                + "nor what runs a command or loads a library (sasl.kerberos.kinit.cmd, ssl.engine.location, ssl.providers)")
     }
 
     /// A secret file is operator input: bounded, text, no NUL (librdkafka reads C strings).
