@@ -9,15 +9,45 @@ import Testing
 
 @Suite("Sharded stores")
 struct ShardingTests {
-    @Test("The shard of a key is the first 8 bytes of its SHA-256, big-endian, modulo the shard count")
+    @Test("The slot of a key is the first 8 bytes of its SHA-256, big-endian, modulo 4096; even ranges spread keys fairly")
     func stableHash() throws {
         let digest = Array(SHA256.hash(data: Array("order-42".utf8)))
         let expected = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         #expect(ShardedPool.stableHash("order-42") == expected)
+        #expect(ShardSlots.slot(for: "order-42") == Int(expected % 4096))
         // Spread: 4 shards, 8,000 keys, each shard within 20% of its fair share.
+        let slots = ShardSlots.evenRanges(shards: 4)
         var counts = [Int](repeating: 0, count: 4)
-        for index in 0..<8000 { counts[Int(ShardedPool.stableHash("o\(index)") % 4)] += 1 }
+        for index in 0..<8000 { counts[slots.shard(for: "o\(index)")] += 1 }
         #expect(counts.allSatisfy { abs($0 - 2000) < 400 }, "\(counts)")
+        #expect(ShardSlots.evenRanges(shards: 1).shard(for: "anything") == 0)
+    }
+
+    @Test("Adding a fourth shard to three moves only the keys of the slots it takes, about a quarter; modulo would move three in four")
+    func addingAShardMovesOnlyItsSlots() throws {
+        let three = ShardSlots.evenRanges(shards: 3)
+        let four = three.addingShard()
+        #expect(four.shardCount == 4)
+        let owned = (0..<4).map { shard in four.owners.filter { $0 == shard }.count }
+        #expect(owned.allSatisfy { abs($0 - 1024) <= 1 }, "\(owned)")
+        let keys = (0..<20_000).map { "order-\($0)" }
+        let moved = keys.filter { three.shard(for: $0) != four.shard(for: $0) }
+        #expect(moved.allSatisfy { four.shard(for: $0) == 3 }, "a key moved between old shards")
+        #expect(Double(moved.count) / Double(keys.count) < 0.27, "\(moved.count) of \(keys.count) moved")
+        let moduloMoved = keys.filter { ShardedPool.stableHash($0) % 3 != ShardedPool.stableHash($0) % 4 }
+        #expect(Double(moduloMoved.count) / Double(keys.count) > 0.7)
+    }
+
+    @Test("A slot table from the configuration is checked: length, shard numbers, no idle shard")
+    func slotTableChecked() throws {
+        #expect(throws: ShardSlotsError.self) { try ShardSlots(owners: [0, 1], shards: 2) }
+        var owners = ShardSlots.evenRanges(shards: 2).owners
+        owners[5] = 2
+        let outside = #expect(throws: ShardSlotsError.self) { try ShardSlots(owners: owners, shards: 2) }
+        #expect(outside?.message.contains("slot 5") == true)
+        let idle = #expect(throws: ShardSlotsError.self) { try ShardSlots(owners: [Int](repeating: 0, count: 4096), shards: 2) }
+        #expect(idle?.message.contains("shard 1 owns no slot") == true)
+        #expect(try ShardSlots(owners: ShardSlots.evenRanges(shards: 3).owners, shards: 3) == .evenRanges(shards: 3))
     }
 
     @Test("Claims by order id and wallets by user id on two databases: each row on its shard, paid once in all")
