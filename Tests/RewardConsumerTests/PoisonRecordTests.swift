@@ -72,7 +72,9 @@ struct PoisonRecordTests {
             let longRow = try await fixture.pool.query("SELECT order_id FROM dead_letters WHERE order_id LIKE 'kkk%'")
             #expect(try longRow.first?.decode("order_id", as: String.self).contains("…[300 B sha256:") == true)
             let metrics = try await LoopbackHTTP.get(port: port, path: "/metrics")
-            #expect(ConsumerProcess.metric(metrics, "reward_consumer_final_failures_total", label: "reason=\"invalid_header\"") == 5)
+            // Each handling counts: a rebalance can hand a record over again before its commit (seen
+            // once in CI: 6). Exactly once is what dead_letters shows above (unique per record).
+            #expect(ConsumerProcess.metric(metrics, "reward_consumer_final_failures_total", label: "reason=\"invalid_header\"") >= 5)
 
             // Committed past every record, on both topics.
             try await eventually(.seconds(30), "offsets committed past the poison") {

@@ -30,8 +30,16 @@ struct LagETATests {
             // One consumer per cluster; they share the lane's fleet rate (20/s each).
             let consumers = try ["A", "B"].map { try ConsumerProcess.start($0, "reward-cash", environment: environment) }
             let credited: @Sendable () async throws -> Int = { try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited'") }
-            // Past the join window and a few batches, so the last 5 s of credits are the steady rate.
-            try await eventually(.seconds(120), interval: .milliseconds(200), "the drain under way") { try await credited() >= 250 }
+            // Past the join window and a few batches *on both clusters*, so the last 5 s of credits are
+            // the steady rate of both consumers: 250 in all once happened with one consumer still
+            // ramping, and a 23.4/s sample made the ETA 13 s long (CI, 2026-12-02).
+            let creditedOn: @Sendable (String) async throws -> Int = { cluster in
+                try await fixture.count("SELECT COUNT(*) FROM order_claims WHERE state = 'credited' AND order_id LIKE 'eta-\(cluster)-%'")
+            }
+            try await eventually(.seconds(120), interval: .milliseconds(200), "the drain under way on both clusters") {
+                let (a, b) = (try await creditedOn("A"), try await creditedOn("B"))
+                return a >= 125 && b >= 125
+            }
 
             let admin = try AdminProcess(database: fixture.database, harness: harness)
                 .adding(["REWARD_RATES_PATH": directory.appendingPathComponent("rates.json").path])
