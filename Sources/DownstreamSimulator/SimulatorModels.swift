@@ -25,7 +25,8 @@ public struct SimulatorKnobs: Sendable, Hashable, Codable {
     func pacedTime(stamp: Int64, nowMilliseconds: Int64) -> (milliseconds: Int64, offset: Int64)? {
         let window: Int64 = 60_000
         for offset in [0] + senderClockOffsetsMilliseconds
-        where (-86_400_000...86_400_000).contains(offset) && abs(nowMilliseconds + offset - stamp) <= window {
+        where (-SimulatorControl.maximumOffsetMilliseconds...SimulatorControl.maximumOffsetMilliseconds).contains(offset)
+            && abs(nowMilliseconds + offset - stamp) <= window {
             return (stamp - offset, offset)
         }
         return nil

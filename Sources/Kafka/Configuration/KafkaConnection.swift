@@ -93,11 +93,17 @@ public struct KafkaConnection: Sendable, Hashable, CustomStringConvertible {
 
     /// A secret file is operator input: bounded, text, no NUL (librdkafka reads C strings).
     private static func readSecret(_ name: String, from path: String) throws(KafkaError) -> String {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let data = FileManager.default.contents(atPath: path) else {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
             throw KafkaError.invalidConfiguration("secret file \(path) for \(name) does not exist or cannot be read")
         }
-        guard (attributes[.size] as? Int ?? data.count) <= 65_536, data.count <= 65_536 else {
+        // The size before the read: a huge file is refused without being loaded.
+        guard (attributes[.size] as? Int ?? 0) <= 65_536 else {
+            throw KafkaError.invalidConfiguration("secret file \(path) for \(name) is larger than 64 KiB")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KafkaError.invalidConfiguration("secret file \(path) for \(name) does not exist or cannot be read")
+        }
+        guard data.count <= 65_536 else {  // it grew between the two looks
             throw KafkaError.invalidConfiguration("secret file \(path) for \(name) is larger than 64 KiB")
         }
         guard !data.contains(0), var text = String(data: data, encoding: .utf8) else {
